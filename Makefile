@@ -1,0 +1,44 @@
+# The two commands: `make run` (embedded defaults, no server needed) and `make test`
+# (PostgreSQL and Redis on 127.0.0.1, a real Celery worker, Debian's Chromium).
+PYTHON ?= python3.11
+PORT ?= 8000
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+# The test suite runs on the production stack: real PostgreSQL and Redis over TCP.
+TEST_ENV := DEBUG=false SECRET_KEY=insecure-test-key-only-for-make-test \
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/gerance \
+	CELERY_BROKER_URL=redis://127.0.0.1:6379/15 \
+	CELERY_RESULT_BACKEND=redis://127.0.0.1:6379/15 \
+	TIME_ZONE=Europe/Paris \
+	SECURE_SSL_REDIRECT=false SESSION_COOKIE_SECURE=false CSRF_COOKIE_SECURE=false \
+	SECURE_HSTS_SECONDS=0
+PYTEST_ARGS ?=
+
+.PHONY: run test lint install messages
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+run: $(STAMP)
+	DEBUG=true $(BIN)/python manage.py migrate --noinput
+	DEBUG=true $(BIN)/python manage.py seed_demo
+	DEBUG=true PORT=$(PORT) scripts/run-dev.sh
+
+test: $(STAMP)
+	scripts/test-services.sh
+	$(TEST_ENV) $(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# Refresh the French catalogue after changing UI strings, then translate the new entries.
+messages: $(STAMP)
+	DEBUG=true $(BIN)/python manage.py makemessages --locale fr --no-obsolete --no-location
+	DEBUG=true $(BIN)/python manage.py compilemessages --locale fr --ignore ".venv" --ignore var

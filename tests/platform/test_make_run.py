@@ -1,0 +1,111 @@
+"""`make run`, as the README tells a new user: serve on embedded defaults, Ctrl-C stops all."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _get(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def _processes_with(var_dir: Path) -> list[int]:
+    """Pids of the processes started with VAR_DIR=var_dir (the web server, worker and beat)."""
+    marker = f"VAR_DIR={var_dir}".encode()
+    pids = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                if marker in (proc / "environ").read_bytes().split(b"\0"):
+                    pids.append(int(proc.name))
+            except OSError:
+                continue
+    return pids
+
+
+def test_it_serves_on_embedded_defaults_and_stops_everything_on_ctrl_c(tmp_path):
+    port = _free_port()
+    var_dir = tmp_path / "var"
+    # A new user's environment: none of make test's PostgreSQL/Redis settings.
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", "/root"),
+        "VAR_DIR": str(var_dir),
+    }
+    log = (tmp_path / "make-run.log").open("w+b")
+    make = subprocess.Popen(
+        ["make", "run", f"PORT={port}"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group, like a terminal's foreground job
+    )
+    try:
+        deadline = time.monotonic() + 120
+        status = None
+        while time.monotonic() < deadline and make.poll() is None:
+            try:
+                status, body = _get(f"http://127.0.0.1:{port}/connexion/")
+                break
+            except OSError:
+                time.sleep(0.5)
+        log.seek(0)
+        output = log.read().decode(errors="replace")
+        assert status == 200, output
+        assert "Connexion" in body.decode()
+        assert "login: gestionnaire  password: gestionnaire-demo" in output
+        assert (var_dir / "db.sqlite3").exists()
+
+        status, body = _get(f"http://127.0.0.1:{port}/healthz")
+        assert (status, json.loads(body)) == (
+            200,
+            {"status": "ok", "database": "ok", "broker": "ok"},
+        )
+
+        # Wait until the worker and beat are up too, then press Ctrl-C.
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            log.seek(0)
+            output = log.read().decode(errors="replace")
+            if " ready." in output and "beat: Starting" in output:
+                break
+            time.sleep(0.5)
+        assert " ready." in output and "beat: Starting" in output, output
+        started = _processes_with(var_dir)
+        assert len(started) >= 4, started  # make, the script, runserver (+ reloader), worker, beat
+        os.killpg(make.pid, signal.SIGINT)
+        make.wait(timeout=60)
+
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and _processes_with(var_dir):
+            time.sleep(0.5)
+        assert _processes_with(var_dir) == []
+        with pytest.raises(OSError):
+            _get(f"http://127.0.0.1:{port}/connexion/")
+    finally:
+        for pid in _processes_with(var_dir):
+            os.kill(pid, signal.SIGKILL)
+        log.close()
