@@ -7,10 +7,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 # The test suite runs on the production stack: real PostgreSQL and Redis over TCP.
+# TEST_DB and TEST_REDIS_DB let two runs share the machine (pytest-django prefixes "test_").
+TEST_DB ?= gerance
+TEST_REDIS_DB ?= 15
 TEST_ENV := DEBUG=false SECRET_KEY=insecure-test-key-only-for-make-test \
-	DATABASE_URL=postgres://postgres@127.0.0.1:5432/gerance \
-	CELERY_BROKER_URL=redis://127.0.0.1:6379/15 \
-	CELERY_RESULT_BACKEND=redis://127.0.0.1:6379/15 \
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/$(TEST_DB) \
+	CELERY_BROKER_URL=redis://127.0.0.1:6379/$(TEST_REDIS_DB) \
+	CELERY_RESULT_BACKEND=redis://127.0.0.1:6379/$(TEST_REDIS_DB) \
 	TIME_ZONE=Europe/Paris \
 	SECURE_SSL_REDIRECT=false SESSION_COOKIE_SECURE=false CSRF_COOKIE_SECURE=false \
 	SECURE_HSTS_SECONDS=0
