@@ -191,6 +191,16 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"  # a page that must be framed (a PDF preview) says so with a decorator
 
+# --- Correspondence (R8) ---------------------------------------------------------------------
+# Hours allowed to answer, per channel, in real elapsed time. Visits and calls have no deadline
+# in the procedure: they are closed by their written confirmation (R9).
+CORRESPONDENCE_RESPONSE_HOURS = {
+    "letter": env.int("LETTER_RESPONSE_HOURS", default=72),
+    "email": env.int("EMAIL_RESPONSE_HOURS", default=48),
+}
+AGENCY_NAME = env.str("AGENCY_NAME", default="Agence de gestion")
+AGENCY_ADDRESS = env.str("AGENCY_ADDRESS", default="")
+
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):

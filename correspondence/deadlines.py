@@ -1,0 +1,43 @@
+"""When an incoming item must be answered (R8).
+
+The procedure counts real elapsed hours: 72 for a letter, 48 for an email. Durations are added in
+UTC, so a clock change in the agency's time zone neither adds nor removes an hour. The calendar is
+a small strategy object, so that a working-days calendar can be plugged in without touching the
+callers (`IncomingItem.compute_due_at()` and the services that set `due_at`).
+"""
+
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from django.conf import settings
+
+
+class Calendar(Protocol):
+    def add_hours(self, start: datetime, hours: int) -> datetime:
+        """The aware moment `hours` hours of this calendar after `start`."""
+
+
+class ElapsedHoursCalendar:
+    """Every hour counts, night, weekend and holiday alike (the procedure's own wording)."""
+
+    def add_hours(self, start: datetime, hours: int) -> datetime:
+        if start.tzinfo is None:
+            raise ValueError("a deadline starts from an aware datetime")
+        # Aware arithmetic in a ZoneInfo zone is wall-clock arithmetic: go through UTC.
+        return start.astimezone(UTC) + timedelta(hours=hours)
+
+
+def response_hours(channel: str) -> int | None:
+    """Hours allowed to answer an item received on `channel`, or None when the procedure sets none."""
+    return settings.CORRESPONDENCE_RESPONSE_HOURS.get(channel)
+
+
+def calendar() -> Calendar:
+    return ElapsedHoursCalendar()
+
+
+def due_at(*, channel: str, received_at: datetime) -> datetime | None:
+    hours = response_hours(channel)
+    if hours is None:
+        return None
+    return calendar().add_hours(received_at, hours)
