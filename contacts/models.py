@@ -478,6 +478,17 @@ class Mandate(models.Model):
         _("valid until"), null=True, blank=True, help_text=_("Leave empty for no end date.")
     )
     scope = models.TextField(_("scope"), blank=True)
+    # The signed mandate, scanned into the GED (its owner is this mandate). Without it the
+    # intervenant is not "dûment mandaté" (see `contacts.selectors.mandate_check`).
+    proof = models.ForeignKey(
+        "ged.Document",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("proof"),
+    )
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True, editable=False)
     revoked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
