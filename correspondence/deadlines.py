@@ -28,7 +28,7 @@ class ElapsedHoursCalendar:
 
 
 def response_hours(channel: str) -> int | None:
-    """Hours allowed to answer an item received on `channel`, or None when the procedure sets none."""
+    """Hours allowed to answer an item received on `channel`; None when the procedure sets none."""
     return settings.CORRESPONDENCE_RESPONSE_HOURS.get(channel)
 
 

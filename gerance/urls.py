@@ -8,6 +8,9 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("connexion/", auth_views.LoginView.as_view(), name="login"),
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
+    path("courrier/", include("correspondence.urls")),
+    path("documents/", include("ged.urls", namespace="ged")),
+    path("contacts/", include("contacts.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]

@@ -68,5 +68,7 @@ def test_it_reads_the_durations_from_the_settings(settings):
     settings.CORRESPONDENCE_RESPONSE_HOURS = {"letter": 24, "email": 12}
     received = datetime(2026, 6, 1, 8, 0, tzinfo=PARIS)
 
-    assert deadlines.due_at(channel="letter", received_at=received) == received + timedelta(hours=24)
+    assert deadlines.due_at(channel="letter", received_at=received) == received + timedelta(
+        hours=24
+    )
     assert deadlines.due_at(channel="email", received_at=received) == received + timedelta(hours=12)

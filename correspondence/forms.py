@@ -1,0 +1,217 @@
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.roles import Role
+from contacts.models import Client, Dossier, Intervenant
+from correspondence.models import Channel, IncomingItem, Kind, Level, Reply
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        if isinstance(data, list | tuple):
+            return [super(MultipleFileField, self).clean(one, initial) for one in data]
+        return [super().clean(data, initial)] if data else []
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+def staff_queryset():
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, groups__name__in=[Role.GESTIONNAIRE, Role.DIRECTION])
+        .distinct()
+        .order_by("last_name", "first_name", "username")
+    )
+
+
+class ItemRegisterForm(forms.Form):
+    channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices)
+    kind = forms.ChoiceField(label=_("Kind"), choices=Kind.choices, initial=Kind.REQUEST)
+    received_at = forms.DateTimeField(
+        label=_("Received at"), widget=DateTimeLocalInput(), input_formats=["%Y-%m-%dT%H:%M"]
+    )
+    sender_intervenant = forms.ModelChoiceField(
+        label=_("Sender (intervenant)"),
+        queryset=Intervenant.objects.order_by("name"),
+        required=False,
+    )
+    sender_client = forms.ModelChoiceField(
+        label=_("Sender (client)"), queryset=Client.objects.order_by("name"), required=False
+    )
+    dossier = forms.ModelChoiceField(
+        label=_("Dossier reference"),
+        queryset=Dossier.objects.select_related("client"),
+        to_field_name="reference",
+        widget=forms.TextInput(attrs={"list": "dossier-references", "placeholder": "D-2026-00042"}),
+        error_messages={"invalid_choice": _("No dossier has this reference.")},
+    )
+    subject = forms.CharField(label=_("Subject"), max_length=200)
+    points = forms.CharField(
+        label=_("Request, point by point"),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("One point per line: the reply will answer each one."),
+    )
+    registered = forms.BooleanField(label=_("Registered letter (recommandé)"), required=False)
+    tracking_number = forms.CharField(label=_("Tracking number"), max_length=20, required=False)
+    assigned_to = forms.ModelChoiceField(label=_("Property manager in charge"), queryset=None)
+    priority = forms.TypedChoiceField(
+        label=_("Importance"), choices=Level.choices, coerce=int, initial=Level.NORMAL
+    )
+    urgency = forms.TypedChoiceField(
+        label=_("Urgency"), choices=Level.choices, coerce=int, initial=Level.NORMAL
+    )
+    originals = MultipleFileField(
+        label=_("Scan of the letter / original email (.eml)"), required=False
+    )
+    # R10: an appointment is prepared by reading the dossier; the form proves it was shown.
+    dossier_reviewed = forms.CharField(widget=forms.HiddenInput, required=False)
+    force_reason = forms.CharField(
+        label=_("Justification (direction only)"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        help_text=_("To register an item from a sender without a valid mandate."),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["assigned_to"].queryset = staff_queryset()
+        self.fields["received_at"].initial = timezone.localtime().replace(second=0, microsecond=0)
+        self.fields["assigned_to"].initial = user.pk
+
+    def clean(self):
+        data = super().clean()
+        intervenant, client = data.get("sender_intervenant"), data.get("sender_client")
+        if bool(intervenant) == bool(client):
+            self.add_error(
+                "sender_intervenant", _("Choose the sender: one intervenant or one client.")
+            )
+        channel, kind = data.get("channel"), data.get("kind")
+        if kind == Kind.BAILIFF_ACT and not self.user.has_perm("accounts.register_bailiff_act"):
+            self.add_error(
+                "kind", _("Only the legal service may register the delivery of a bailiff's act.")
+            )
+        if channel == Channel.VISIT and kind == Kind.REQUEST:
+            self.add_error(
+                "kind",
+                _("Say whether the visit is an appointment, a routine request or a bailiff's act."),
+            )
+        dossier = data.get("dossier")
+        if (
+            channel == Channel.VISIT
+            and kind == Kind.APPOINTMENT
+            and dossier is not None
+            and data.get("dossier_reviewed") != dossier.reference
+        ):
+            self.add_error(
+                "dossier",
+                _("Read the dossier's summary and history before the appointment (shown above)."),
+            )
+        return data
+
+    @property
+    def sender(self):
+        return self.cleaned_data.get("sender_intervenant") or self.cleaned_data.get("sender_client")
+
+    def points_list(self) -> list[str]:
+        return [line for line in self.cleaned_data["points"].splitlines() if line.strip()]
+
+
+class ReplyForm(forms.Form):
+    via = forms.ChoiceField(label=_("Send by"), choices=Reply.Via.choices)
+    dated = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    registered = forms.BooleanField(label=_("Registered letter (recommandé)"), required=False)
+    tracking_number = forms.CharField(label=_("Tracking number"), max_length=20, required=False)
+    recipient_email = forms.EmailField(label=_("Recipient's email"), required=False)
+
+    def __init__(self, *args, item: IncomingItem, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.item = item
+        self.points = list(item.points.all())
+        self.fields["dated"].initial = timezone.localdate()
+        sender = item.sender
+        self.fields["recipient_email"].initial = getattr(sender, "email", "")
+        if item.registered:
+            self.fields["via"].initial = Reply.Via.LETTER
+            self.fields["registered"].initial = True
+        elif item.channel == Channel.EMAIL:
+            self.fields["via"].initial = Reply.Via.EMAIL
+        for point in self.points:
+            self.fields[f"answer_{point.pk}"] = forms.CharField(
+                label=_("Answer to point %(number)s") % {"number": point.position},
+                widget=forms.Textarea(attrs={"rows": 3}),
+                required=False,  # the service refuses a missing answer, naming the point
+            )
+
+    def answer_fields(self):
+        return [(point, self[f"answer_{point.pk}"]) for point in self.points]
+
+    def answers(self) -> dict[int, str]:
+        return {point.pk: self.cleaned_data.get(f"answer_{point.pk}", "") for point in self.points}
+
+
+class EventForm(forms.Form):
+    label = forms.CharField(
+        label=_("Event"),
+        max_length=120,
+        widget=forms.TextInput(attrs={"placeholder": _("e.g. insurer received")}),
+    )
+    text = forms.CharField(
+        label=_("Written confirmation"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+    occurred_at = forms.DateTimeField(
+        label=_("Occurred at"), widget=DateTimeLocalInput(), input_formats=["%Y-%m-%dT%H:%M"]
+    )
+    redmine_issue_id = forms.IntegerField(
+        label=_("Redmine ticket number (if the exchange concerns a job)"),
+        required=False,
+        min_value=1,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["occurred_at"].initial = timezone.localtime().replace(second=0, microsecond=0)
+
+
+class OriginalForm(forms.Form):
+    files = MultipleFileField(label=_("Files"))
+
+
+class AssignForm(forms.Form):
+    assigned_to = forms.ModelChoiceField(label=_("Property manager in charge"), queryset=None)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assigned_to"].queryset = staff_queryset()
+
+
+class WorkListFilterForm(forms.Form):
+    channel = forms.ChoiceField(
+        label=_("Channel"), choices=[("", _("All"))] + Channel.choices, required=False
+    )
+    status = forms.ChoiceField(
+        label=_("Status"),
+        choices=[
+            ("", _("Open")),
+            ("received", _("Received")),
+            ("in_progress", _("In progress")),
+            ("overdue", _("Overdue")),
+        ],
+        required=False,
+    )
+    dossier = forms.CharField(label=_("Dossier"), required=False)

@@ -1,0 +1,112 @@
+"""Email replies: Message-ID, content and delivery (at least once, always the same Message-ID)."""
+
+import logging
+import smtplib
+from datetime import timedelta
+from email.utils import format_datetime, make_msgid
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db.models import Q
+from django.utils import timezone
+
+from correspondence.models import Reply
+from gerance.lib import emails
+
+logger = logging.getLogger(__name__)
+
+# How long a worker may hold a reply while sending it; after that another worker may take over
+# (the first one died): the email is then sent again with the same Message-ID.
+CLAIM_DURATION = timedelta(minutes=10)
+
+
+class TransientEmailError(Exception):
+    """The SMTP server is down or refused temporarily: try again later."""
+
+
+def new_message_id() -> str:
+    return make_msgid(domain=settings.EMAIL_MESSAGE_ID_DOMAIN)
+
+
+def build_reply_message(reply: Reply):
+    item = reply.item
+    message = emails.build(
+        "reply",
+        {
+            "reply": reply,
+            "item": item,
+            "answers": reply.answers.select_related("point").order_by("point__position"),
+        },
+        to=[reply.recipient_email],
+        headers={
+            "Message-ID": reply.message_id,
+            # Fixed, so that the copy in the GED and a resend are the same message.
+            "Date": format_datetime(reply.created_at),
+        },
+    )
+    return message
+
+
+def reply_deliver_email(*, reply_id: int) -> bool:
+    """Send an email reply once it is claimed; store its copy in the GED. True when sent now.
+
+    Steps: 1. claim the reply (one conditional UPDATE: a second worker gets 0 rows and stops);
+    2. file the copy (.eml) in the GED (idempotent: same bytes, same document); 3. send, outside
+    any transaction; 4. record the outcome. A permanent refusal is recorded on the reply, a
+    transient one raises TransientEmailError for the task to retry.
+    """
+    from ged.services import document_store
+
+    now = timezone.now()
+    claimed = (
+        Reply.objects.filter(pk=reply_id, via=Reply.Via.EMAIL, email_sent_at=None, email_error="")
+        .filter(Q(email_claimed_until=None) | Q(email_claimed_until__lt=now))
+        .update(email_claimed_until=now + CLAIM_DURATION)
+    )
+    if not claimed:
+        return False
+    reply = Reply.objects.select_related("item__dossier", "created_by").get(pk=reply_id)
+    message = build_reply_message(reply)
+    if reply.document_id is None:
+        copy = ContentFile(
+            message.message().as_bytes(), name=f"reponse-{reply.dossier_reference}.eml"
+        )
+        reply.document = document_store(file=copy, owner=reply, added_by=reply.created_by)
+        Reply.objects.filter(pk=reply.pk).update(document=reply.document)
+    try:
+        message.send()
+    except smtplib.SMTPRecipientsRefused as error:
+        _record_failure(reply, str(error.recipients))
+        return False
+    except smtplib.SMTPResponseException as error:
+        if 500 <= error.smtp_code < 600:
+            _record_failure(reply, f"{error.smtp_code} {error.smtp_error!r}")
+            return False
+        _release(reply)
+        raise TransientEmailError(str(error)) from error
+    except (smtplib.SMTPException, OSError) as error:
+        _release(reply)
+        raise TransientEmailError(str(error)) from error
+    Reply.objects.filter(pk=reply.pk).update(email_sent_at=timezone.now(), email_claimed_until=None)
+    return True
+
+
+def _release(reply: Reply) -> None:
+    Reply.objects.filter(pk=reply.pk, email_sent_at=None).update(email_claimed_until=None)
+
+
+def _record_failure(reply: Reply, error: str) -> None:
+    logger.warning("Reply %s: email refused permanently: %s", reply.pk, error)
+    Reply.objects.filter(pk=reply.pk).update(email_error=error, email_claimed_until=None)
+
+
+def unsent_reply_ids(*, older_than: timedelta) -> list[int]:
+    """Email replies still unsent and unclaimed: their task was lost or their worker died."""
+    now = timezone.now()
+    return list(
+        Reply.objects.filter(
+            via=Reply.Via.EMAIL, email_sent_at=None, email_error="", created_at__lt=now - older_than
+        )
+        .filter(Q(email_claimed_until=None) | Q(email_claimed_until__lt=now))
+        .values_list("pk", flat=True)[:500]
+    )

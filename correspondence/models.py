@@ -1,0 +1,397 @@
+"""Incoming items (letters, emails, visits, calls), their points, replies and the event log."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from correspondence import deadlines
+
+
+class Channel(models.TextChoices):
+    LETTER = "letter", _("Letter")
+    EMAIL = "email", _("Email")
+    VISIT = "visit", _("Visit")
+    CALL = "call", _("Phone call")
+
+
+ORAL_CHANNELS = (Channel.VISIT, Channel.CALL)
+WRITTEN_CHANNELS = (Channel.LETTER, Channel.EMAIL)
+
+
+class Kind(models.TextChoices):
+    REQUEST = "request", _("Request")
+    # R10: a visit is an appointment, a routine request, or the delivery of a bailiff's act.
+    APPOINTMENT = "appointment", _("Appointment")
+    ROUTINE = "routine", _("Routine request")
+    BAILIFF_ACT = "bailiff_act", _("Bailiff's act")
+
+
+class Level(models.IntegerChoices):
+    LOW = 1, _("Low")
+    NORMAL = 2, _("Normal")
+    HIGH = 3, _("High")
+
+
+class Status(models.TextChoices):
+    RECEIVED = "received", _("Received")
+    IN_PROGRESS = "in_progress", _("In progress")
+    ANSWERED = "answered", _("Answered")
+    CLOSED = "closed", _("Closed")
+
+
+OPEN_STATUSES = (Status.RECEIVED, Status.IN_PROGRESS)
+
+
+class IncomingItem(models.Model):
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.REQUEST)
+    received_at = models.DateTimeField(_("received at"))
+    sender_intervenant = models.ForeignKey(
+        "contacts.Intervenant",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="incoming_items",
+        verbose_name=_("sender (intervenant)"),
+    )
+    sender_client = models.ForeignKey(
+        "contacts.Client",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="incoming_items",
+        verbose_name=_("sender (client)"),
+    )
+    dossier = models.ForeignKey(
+        "contacts.Dossier",
+        on_delete=models.PROTECT,
+        related_name="incoming_items",
+        verbose_name=_("dossier"),
+    )
+    subject = models.CharField(_("subject"), max_length=200)
+    # R6: a recommandé is answered by recommandé; its tracking number is kept.
+    registered = models.BooleanField(_("registered letter"), default=False)
+    tracking_number = models.CharField(_("tracking number"), max_length=20, blank=True)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="assigned_items",
+        verbose_name=_("property manager in charge"),
+    )
+    priority = models.PositiveSmallIntegerField(
+        _("importance"), choices=Level.choices, default=Level.NORMAL
+    )
+    urgency = models.PositiveSmallIntegerField(
+        _("urgency"), choices=Level.choices, default=Level.NORMAL
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.RECEIVED
+    )
+    due_at = models.DateTimeField(_("answer due"), null=True, blank=True)
+    # When the original (scan of a letter, .eml of an email) was filed in the GED (R7).
+    original_filed_at = models.DateTimeField(_("original filed in the GED"), null=True, blank=True)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    # R1: the mandate that entitled the sender, or the direction's written override.
+    mandate = models.ForeignKey(
+        "contacts.Mandate",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("mandate"),
+    )
+    forced_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("forced by"),
+    )
+    forced_reason = models.TextField(_("justification of the override"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("registered by"),
+    )
+    created_at = models.DateTimeField(_("registered at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("incoming item")
+        verbose_name_plural = _("incoming items")
+        ordering = ["due_at", "received_at"]
+        indexes = [
+            # The work list and the deadline sweep read only what is still open.
+            models.Index(
+                fields=["assigned_to", "due_at"],
+                name="item_open_due_idx",
+                condition=Q(answered_at=None, closed_at=None),
+            ),
+            models.Index(
+                fields=["due_at"], name="item_due_unanswered_idx", condition=Q(answered_at=None)
+            ),
+            models.Index(fields=["dossier", "received_at"], name="item_dossier_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(sender_intervenant__isnull=False, sender_client__isnull=True)
+                    | Q(sender_intervenant__isnull=True, sender_client__isnull=False)
+                ),
+                name="item_one_sender",
+                violation_error_message=_(
+                    "An item has exactly one sender: an intervenant or a client."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(registered=False, tracking_number="")
+                | Q(registered=True, channel=Channel.LETTER) & ~Q(tracking_number=""),
+                name="item_registered_letter_has_tracking",
+                violation_error_message=_("A registered letter needs its tracking number."),
+            ),
+            # R7: a letter or an email leaves "received" only once its original is in the GED.
+            models.CheckConstraint(
+                condition=~Q(channel__in=WRITTEN_CHANNELS)
+                | Q(status=Status.RECEIVED)
+                | Q(original_filed_at__isnull=False),
+                name="item_written_original_filed",
+                violation_error_message=_("The original must be filed in the GED first."),
+            ),
+            # R10: a visit is an appointment, a routine request or a bailiff's act.
+            models.CheckConstraint(
+                condition=~Q(channel=Channel.VISIT) | ~Q(kind=Kind.REQUEST),
+                name="item_visit_kind",
+                violation_error_message=_(
+                    "Say whether the visit is an appointment, a routine request or a bailiff's act."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(forced_by__isnull=True) | ~Q(forced_reason=""),
+                name="item_forced_has_reason",
+                violation_error_message=_("A forced registration needs a written justification."),
+            ),
+            models.CheckConstraint(
+                condition=Q(answered_at__isnull=True)
+                | Q(status__in=[Status.ANSWERED, Status.CLOSED]),
+                name="item_answered_status",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} · {self.subject}"
+
+    @property
+    def sender(self):
+        return self.sender_intervenant or self.sender_client
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def is_oral(self) -> bool:
+        return self.channel in ORAL_CHANNELS
+
+    def compute_due_at(self):
+        return deadlines.due_at(channel=self.channel, received_at=self.received_at)
+
+    def is_overdue(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.is_open and self.due_at is not None and self.due_at <= now
+
+    def ged_access_allowed(self, user) -> bool:
+        """GED hook: the documents of an item are for the agency's staff (see README, GED)."""
+        from accounts.roles import user_roles
+
+        return bool(user_roles(user))
+
+
+class RequestPoint(models.Model):
+    """One point of the request: the reply answers each one (R5)."""
+
+    item = models.ForeignKey(IncomingItem, on_delete=models.CASCADE, related_name="points")
+    position = models.PositiveSmallIntegerField(_("number"))
+    text = models.TextField(_("point"))
+
+    class Meta:
+        verbose_name = _("request point")
+        verbose_name_plural = _("request points")
+        ordering = ["item", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["item", "position"], name="point_unique_position"),
+            models.CheckConstraint(condition=~Q(text=""), name="point_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.text[:60]}"
+
+
+class Reply(models.Model):
+    """The written answer to an item: dated, with the dossier references, point by point (R5)."""
+
+    class Via(models.TextChoices):
+        LETTER = "letter", _("Letter")
+        EMAIL = "email", _("Email")
+
+    item = models.ForeignKey(IncomingItem, on_delete=models.PROTECT, related_name="replies")
+    via = models.CharField(_("sent by"), max_length=10, choices=Via.choices)
+    dated = models.DateField(_("date"))
+    dossier_reference = models.CharField(_("dossier reference"), max_length=40)
+    registered = models.BooleanField(_("registered letter"), default=False)
+    tracking_number = models.CharField(_("tracking number"), max_length=20, blank=True)
+    recipient_email = models.EmailField(_("recipient's email"), blank=True)
+    message_id = models.CharField(_("Message-ID"), max_length=255, blank=True)
+    # The PDF of a letter, the .eml copy of an email, in the GED.
+    document = models.ForeignKey(
+        "ged.Document",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("document"),
+    )
+    email_sent_at = models.DateTimeField(_("email sent at"), null=True, blank=True)
+    # Claim marker of the worker sending the email (see correspondence.mail).
+    email_claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
+    email_error = models.TextField(_("email error"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("reply")
+        verbose_name_plural = _("replies")
+        ordering = ["created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(dossier_reference=""), name="reply_has_dossier_reference"
+            ),
+            models.CheckConstraint(
+                condition=Q(registered=False, tracking_number="")
+                | Q(registered=True, via="letter") & ~Q(tracking_number=""),
+                name="reply_registered_letter_has_tracking",
+            ),
+            models.CheckConstraint(
+                condition=~Q(via="email") | ~Q(recipient_email=""),
+                name="reply_email_has_recipient",
+            ),
+            models.UniqueConstraint(
+                fields=["message_id"],
+                condition=~Q(message_id=""),
+                name="reply_unique_message_id",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                name="reply_email_unsent_idx",
+                condition=Q(via="email", email_sent_at=None),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dossier_reference} · {self.dated:%d/%m/%Y}"
+
+    def ged_access_allowed(self, user) -> bool:
+        return self.item.ged_access_allowed(user)
+
+
+class ReplyAnswer(models.Model):
+    reply = models.ForeignKey(Reply, on_delete=models.CASCADE, related_name="answers")
+    point = models.ForeignKey(RequestPoint, on_delete=models.PROTECT, related_name="answers")
+    text = models.TextField(_("answer"))
+
+    class Meta:
+        verbose_name = _("answer")
+        verbose_name_plural = _("answers")
+        constraints = [
+            models.UniqueConstraint(fields=["reply", "point"], name="answer_one_per_point"),
+            models.CheckConstraint(condition=~Q(text=""), name="answer_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+
+class Event(models.Model):
+    """An entry of the dossier's event log (évènementiel), append-only (see migration 0002)."""
+
+    class Destination(models.TextChoices):
+        EVENT_LOG = "event_log", _("Event log")
+        # R9: the exchange concerns a job: confirm it on its Redmine ticket.
+        REDMINE_TICKET = "redmine_ticket", _("Redmine ticket")
+
+    dossier = models.ForeignKey("contacts.Dossier", on_delete=models.PROTECT, related_name="events")
+    item = models.ForeignKey(
+        IncomingItem,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="events",
+    )
+    label = models.CharField(_("event"), max_length=120)
+    text = models.TextField(_("written confirmation"))
+    occurred_at = models.DateTimeField(_("occurred at"))
+    destination = models.CharField(
+        _("confirmed on"), max_length=20, choices=Destination.choices, default=Destination.EVENT_LOG
+    )
+    redmine_issue_id = models.PositiveIntegerField(_("Redmine ticket"), null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+        ordering = ["occurred_at"]
+        indexes = [models.Index(fields=["dossier", "occurred_at"], name="event_dossier_idx")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(text=""), name="event_has_text"),
+            models.CheckConstraint(
+                condition=~Q(destination="redmine_ticket") | Q(redmine_issue_id__isnull=False),
+                name="event_redmine_has_ticket",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class Activity(models.Model):
+    """Who changed what on an item, and when: the item's and the dossier's timeline."""
+
+    class Action(models.TextChoices):
+        REGISTERED = "registered", _("Registered")
+        FORCED = "forced", _("Registered without a valid mandate")
+        ORIGINAL_FILED = "original_filed", _("Original filed in the GED")
+        DOCUMENT_ADDED = "document_added", _("Document added")
+        STARTED = "started", _("Processing started")
+        ASSIGNED = "assigned", _("Reassigned")
+        REPLIED = "replied", _("Answered")
+        EVENT = "event", _("Written confirmation recorded")
+        CLOSED = "closed", _("Closed")
+
+    item = models.ForeignKey(IncomingItem, on_delete=models.CASCADE, related_name="activities")
+    dossier = models.ForeignKey("contacts.Dossier", on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(_("action"), max_length=20, choices=Action.choices)
+    detail = models.TextField(_("detail"), blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("activity")
+        verbose_name_plural = _("activities")
+        ordering = ["at", "pk"]
+        indexes = [
+            models.Index(fields=["item", "at"], name="activity_item_idx"),
+            models.Index(fields=["dossier", "at"], name="activity_dossier_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_action_display()

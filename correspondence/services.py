@@ -1,0 +1,367 @@
+"""Writes of the correspondence app: register, file, answer, confirm, close.
+
+Every rule of the procedure that concerns correspondence is checked here, whatever the caller
+(form, IMAP ingestion, admin), and most are also database constraints (see models.py).
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.roles import Role, has_role
+from contacts.models import Client, Dossier, Intervenant
+from contacts.selectors import mandate_check
+from correspondence.models import (
+    OPEN_STATUSES,
+    Activity,
+    Channel,
+    Event,
+    IncomingItem,
+    Kind,
+    Reply,
+    ReplyAnswer,
+    RequestPoint,
+    Status,
+)
+from ged.selectors import documents_for
+from ged.services import document_store
+
+# La Poste's tracking numbers for registered letters: two letters, nine digits, two letters
+# (e.g. "RR123456789FR"), or the 13-character numeric-prefixed form ("1A12345678901").
+TRACKING_NUMBER = re.compile(r"^(?:[A-Z]{2}\d{9}[A-Z]{2}|\d[A-Z]\d{11})$")
+
+
+def _log(item: IncomingItem, action: str, actor, detail: str = "") -> None:
+    Activity.objects.create(
+        item=item, dossier_id=item.dossier_id, action=action, actor=actor, detail=detail
+    )
+
+
+def _check_tracking_number(registered: bool, tracking_number: str, *, field: str) -> str:
+    tracking_number = tracking_number.strip().upper().replace(" ", "")
+    if registered and not TRACKING_NUMBER.match(tracking_number):
+        raise ValidationError(
+            {field: _("Enter the registered letter's tracking number (e.g. RR123456789FR).")}
+        )
+    if not registered and tracking_number:
+        raise ValidationError({field: _("Only a registered letter has a tracking number.")})
+    return tracking_number
+
+
+def _check_sender_entitled(
+    *, sender: Intervenant | Client, dossier: Dossier, at: datetime, by, force_reason: str
+):
+    """R1: the interlocutor must be mandated by, or for, the dossier's client.
+
+    Returns (mandate, forced). A member of the direction may force the registration with a
+    written justification, which is recorded.
+    """
+    if isinstance(sender, Client):
+        if sender.pk == dossier.client_id:
+            return None, False
+        reason = _("This client is not the client of dossier %(dossier)s.") % {
+            "dossier": dossier.reference
+        }
+    else:
+        check = mandate_check(intervenant=sender, client=dossier.client, at=at)
+        if check.ok:
+            return check.mandate, False
+        reason = check.reason
+    if not force_reason.strip():
+        raise ValidationError({"sender": reason})
+    if not has_role(by, Role.DIRECTION):
+        raise PermissionDenied(
+            _("Only the direction may register an item from a sender without a valid mandate.")
+        )
+    return None, True
+
+
+@transaction.atomic
+def item_register(
+    *,
+    channel: str,
+    received_at: datetime,
+    sender: Intervenant | Client,
+    dossier: Dossier,
+    subject: str,
+    points: list[str],
+    assigned_to: AbstractBaseUser,
+    by: AbstractBaseUser,
+    kind: str = Kind.REQUEST,
+    registered: bool = False,
+    tracking_number: str = "",
+    priority: int = 2,
+    urgency: int = 2,
+    force_reason: str = "",
+    originals: list = (),
+) -> IncomingItem:
+    """Register an incoming item and its points; file its originals (scan, .eml) in the GED.
+
+    Refused when the sender is not entitled (R1), when a bailiff's act is registered by anyone
+    but the legal service (R10), when a registered letter lacks its tracking number (R6).
+    """
+    if kind == Kind.BAILIFF_ACT and not by.has_perm("accounts.register_bailiff_act"):
+        # R10: the reception of bailiff's acts is done by the legal service only.
+        raise PermissionDenied(
+            _("Only the legal service may register the delivery of a bailiff's act.")
+        )
+    if timezone.is_naive(received_at):
+        raise ValidationError({"received_at": _("The reception time needs a time zone.")})
+    if received_at > timezone.now() + timezone.timedelta(minutes=5):
+        raise ValidationError({"received_at": _("The reception time cannot be in the future.")})
+    points = [text.strip() for text in points if text.strip()]
+    if not points:
+        raise ValidationError({"points": _("Write the request as one or more points.")})
+    tracking_number = _check_tracking_number(registered, tracking_number, field="tracking_number")
+    if registered and channel != Channel.LETTER:
+        raise ValidationError({"registered": _("Only a letter can be registered (recommandé).")})
+    mandate, forced = _check_sender_entitled(
+        sender=sender, dossier=dossier, at=received_at, by=by, force_reason=force_reason
+    )
+
+    item = IncomingItem(
+        channel=channel,
+        kind=kind,
+        received_at=received_at,
+        sender_intervenant=sender if isinstance(sender, Intervenant) else None,
+        sender_client=sender if isinstance(sender, Client) else None,
+        dossier=dossier,
+        subject=subject.strip(),
+        registered=registered,
+        tracking_number=tracking_number,
+        assigned_to=assigned_to,
+        priority=priority,
+        urgency=urgency,
+        mandate=mandate,
+        forced_by=by if forced else None,
+        forced_reason=force_reason.strip() if forced else "",
+        created_by=by,
+    )
+    item.due_at = item.compute_due_at()
+    item.full_clean()
+    item.save()
+    RequestPoint.objects.bulk_create(
+        RequestPoint(item=item, position=number, text=text) for number, text in enumerate(points, 1)
+    )
+    _log(item, Activity.Action.REGISTERED, by, item.get_channel_display())
+    if forced:
+        _log(item, Activity.Action.FORCED, by, item.forced_reason)
+    for upload in originals:
+        item_file_original(item=item, file=upload, by=by)
+    return item
+
+
+def item_file_original(*, item: IncomingItem, file, by) -> None:
+    """File the original of a written item in the GED (R7): a letter's scan, an email's .eml."""
+    document = document_store(file=file, owner=item, added_by=by)
+    first = item.original_filed_at is None
+    if first:
+        IncomingItem.objects.filter(pk=item.pk, original_filed_at=None).update(
+            original_filed_at=timezone.now()
+        )
+        item.refresh_from_db(fields=["original_filed_at"])
+    _log(
+        item,
+        Activity.Action.ORIGINAL_FILED if first else Activity.Action.DOCUMENT_ADDED,
+        by,
+        document.original_filename,
+    )
+
+
+def item_start(*, item: IncomingItem, by) -> IncomingItem:
+    """Move an item from "received" to "in progress" (R7: a letter needs its scan first)."""
+    if item.status != Status.RECEIVED:
+        return item
+    if item.channel in (Channel.LETTER, Channel.EMAIL) and item.original_filed_at is None:
+        raise ValidationError(
+            _("Scan the letter into the GED before processing it.")
+            if item.channel == Channel.LETTER
+            else _("File the original email (.eml) in the GED before processing it.")
+        )
+    updated = IncomingItem.objects.filter(pk=item.pk, status=Status.RECEIVED).update(
+        status=Status.IN_PROGRESS
+    )
+    if updated:
+        _log(item, Activity.Action.STARTED, by)
+    item.refresh_from_db()
+    return item
+
+
+def item_assign(*, item: IncomingItem, to, by) -> IncomingItem:
+    if not has_role(to, Role.GESTIONNAIRE) and not has_role(to, Role.DIRECTION):
+        raise ValidationError({"assigned_to": _("Assign the item to a property manager.")})
+    if item.assigned_to_id != to.pk:
+        IncomingItem.objects.filter(pk=item.pk).update(assigned_to=to)
+        _log(item, Activity.Action.ASSIGNED, by, to.get_full_name() or to.get_username())
+        item.refresh_from_db()
+    return item
+
+
+@dataclass(frozen=True)
+class ReplyDraft:
+    via: str
+    dated: date
+    answers: dict[int, str]  # point id → answer
+    registered: bool = False
+    tracking_number: str = ""
+    recipient_email: str = ""
+
+
+@transaction.atomic
+def reply_send(*, item: IncomingItem, draft: ReplyDraft, by) -> Reply:
+    """Answer an item point by point (R5), by registered letter if it came so (R6).
+
+    A letter reply becomes a PDF in the GED; an email reply is sent after commit by a task, with
+    its copy in the GED. The item is answered from now on.
+    """
+    item = IncomingItem.objects.select_for_update().select_related("dossier").get(pk=item.pk)
+    if not item.is_open:
+        raise ValidationError(_("This item is already answered or closed."))
+    item_start(item=item, by=by)  # R7 is checked there
+    points = list(item.points.all())
+    errors = {}
+    answers = {point.pk: (draft.answers.get(point.pk) or "").strip() for point in points}
+    missing = [point.position for point in points if not answers[point.pk]]
+    if missing:
+        errors["answers"] = _("Answer every point: point(s) %(points)s left unanswered.") % {
+            "points": ", ".join(map(str, missing))
+        }
+    unknown = set(draft.answers) - set(answers)
+    if unknown:
+        errors["answers"] = _("An answer refers to a point of another request.")
+    # R6: a registered letter is answered by registered letter.
+    if item.registered and not (draft.via == Reply.Via.LETTER and draft.registered):
+        errors["registered"] = _(
+            "This request came by registered letter: answer by registered letter."
+        )
+    if draft.dated > timezone.localdate():
+        errors["dated"] = _("A reply cannot be dated in the future.")
+    if draft.via == Reply.Via.EMAIL and not draft.recipient_email:
+        errors["recipient_email"] = _("Enter the recipient's email address.")
+    if errors:
+        raise ValidationError(errors)
+    tracking_number = _check_tracking_number(
+        draft.registered, draft.tracking_number, field="tracking_number"
+    )
+
+    reply = Reply(
+        item=item,
+        via=draft.via,
+        dated=draft.dated,
+        dossier_reference=item.dossier.reference,
+        registered=draft.registered,
+        tracking_number=tracking_number,
+        recipient_email=draft.recipient_email if draft.via == Reply.Via.EMAIL else "",
+        created_by=by,
+    )
+    if reply.via == Reply.Via.EMAIL:
+        from correspondence.mail import new_message_id
+
+        reply.message_id = new_message_id()
+    reply.full_clean()
+    reply.save()
+    ReplyAnswer.objects.bulk_create(
+        ReplyAnswer(reply=reply, point=point, text=answers[point.pk]) for point in points
+    )
+    now = timezone.now()
+    IncomingItem.objects.filter(pk=item.pk).update(answered_at=now, status=Status.ANSWERED)
+    _log(item, Activity.Action.REPLIED, by, reply.get_via_display())
+
+    if reply.via == Reply.Via.LETTER:
+        from correspondence.letters import render_reply_pdf
+
+        pdf = render_reply_pdf(reply)
+        name = f"reponse-{reply.dossier_reference}-{reply.dated:%Y%m%d}.pdf"
+        reply.document = document_store(file=ContentFile(pdf, name=name), owner=reply, added_by=by)
+        reply.save(update_fields=["document"])
+    else:
+        from correspondence.tasks import deliver_reply_email
+
+        transaction.on_commit(lambda: deliver_reply_email.delay(reply.pk))
+    return reply
+
+
+@transaction.atomic
+def event_record(
+    *,
+    dossier: Dossier,
+    label: str,
+    text: str,
+    occurred_at: datetime,
+    by,
+    item: IncomingItem | None = None,
+    redmine_issue_id: int | None = None,
+) -> Event:
+    """Record the written confirmation of an oral exchange (R9) in the dossier's event log.
+
+    With a Redmine ticket, the confirmation is meant for that ticket; it is kept here too.
+    """
+    if item is not None and item.dossier_id != dossier.pk:
+        raise ValidationError(_("The event and the item belong to different dossiers."))
+    event = Event(
+        dossier=dossier,
+        item=item,
+        label=label.strip(),
+        text=text.strip(),
+        occurred_at=occurred_at,
+        destination=Event.Destination.REDMINE_TICKET
+        if redmine_issue_id
+        else Event.Destination.EVENT_LOG,
+        redmine_issue_id=redmine_issue_id,
+        recorded_by=by,
+    )
+    event.full_clean()
+    event.save()
+    if item is not None:
+        _log(item, Activity.Action.EVENT, by, event.label)
+    return event
+
+
+@transaction.atomic
+def item_close(*, item: IncomingItem, by) -> IncomingItem:
+    """Close an item: a written one once answered, an oral one once confirmed in writing (R9)."""
+    item = IncomingItem.objects.select_for_update().get(pk=item.pk)
+    if item.status == Status.CLOSED:
+        return item
+    if item.is_oral:
+        if not item.events.exists():
+            raise ValidationError(
+                _(
+                    "Confirm this exchange in writing (event log or Redmine ticket) "
+                    "before closing it."
+                )
+            )
+    elif item.answered_at is None:
+        raise ValidationError(_("Answer this item before closing it."))
+    now = timezone.now()
+    # An oral exchange confirmed in writing is answered by that confirmation.
+    IncomingItem.objects.filter(pk=item.pk).update(
+        status=Status.CLOSED, closed_at=now, answered_at=item.answered_at or now
+    )
+    _log(item, Activity.Action.CLOSED, by)
+    item.refresh_from_db()
+    return item
+
+
+def item_has_original(item: IncomingItem) -> bool:
+    return item.original_filed_at is not None and documents_for(item).exists()
+
+
+__all__ = [
+    "OPEN_STATUSES",
+    "ReplyDraft",
+    "event_record",
+    "item_assign",
+    "item_close",
+    "item_file_original",
+    "item_register",
+    "item_start",
+    "reply_send",
+]

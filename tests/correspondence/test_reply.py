@@ -1,0 +1,172 @@
+"""Replies: dated, with the dossier reference, point by point (R5); recommandé answered so (R6)."""
+
+import datetime
+from io import BytesIO
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from pypdf import PdfReader
+
+from correspondence import services
+from correspondence.models import Channel, IncomingItem, Reply, Status
+from tests.correspondence.conftest import eml_file, pdf_file
+
+pytestmark = pytest.mark.django_db
+
+
+def register(by, sender, dossier, **overrides):
+    arguments = dict(
+        channel=Channel.LETTER,
+        received_at=timezone.now() - datetime.timedelta(hours=3),
+        sender=sender,
+        dossier=dossier,
+        subject="Succession Dupont",
+        points=["Copie du bail", "Dépôt de garantie"],
+        assigned_to=dossier.gestionnaire,
+        by=by,
+        originals=[pdf_file()],
+    )
+    arguments.update(overrides)
+    return services.item_register(**arguments)
+
+
+def answers_for(item, *texts):
+    return {point.pk: text for point, text in zip(item.points.all(), texts, strict=False)}
+
+
+def test_it_answers_a_letter_point_by_point_with_a_pdf_in_the_ged(gestionnaire, dossier, notary):
+    item = register(gestionnaire, notary, dossier)
+    draft = services.ReplyDraft(
+        via=Reply.Via.LETTER,
+        dated=timezone.localdate(),
+        answers=answers_for(item, "Ci-joint la copie du bail.", "Le dépôt est de 800 €."),
+    )
+
+    reply = services.reply_send(item=item, draft=draft, by=gestionnaire)
+
+    item.refresh_from_db()
+    assert item.status == Status.ANSWERED
+    assert item.answered_at is not None
+    assert reply.dossier_reference == dossier.reference
+    assert reply.answers.count() == 2
+    assert reply.document.content_type == "application/pdf"
+    text = "".join(
+        page.extract_text() for page in PdfReader(BytesIO(reply.document.file.read())).pages
+    )
+    assert dossier.reference in text
+    assert "Copie du bail" in text and "Ci-joint la copie du bail." in text
+    assert "Le dépôt est de 800 €." in text
+    assert item.activities.filter(action="replied").count() == 1
+
+
+def test_it_refuses_a_reply_that_leaves_a_point_unanswered(gestionnaire, dossier, notary):
+    item = register(gestionnaire, notary, dossier)
+    draft = services.ReplyDraft(
+        via=Reply.Via.LETTER,
+        dated=timezone.localdate(),
+        answers=answers_for(item, "Ci-joint la copie.", "  "),
+    )
+
+    with pytest.raises(ValidationError) as refused:
+        services.reply_send(item=item, draft=draft, by=gestionnaire)
+
+    assert "2" in refused.value.message_dict["answers"][0]
+    item.refresh_from_db()
+    assert item.answered_at is None
+    assert Reply.objects.count() == 0
+
+
+def test_it_refuses_to_answer_a_letter_whose_scan_is_missing(gestionnaire, dossier, notary):
+    item = register(gestionnaire, notary, dossier, originals=[])
+    draft = services.ReplyDraft(
+        via=Reply.Via.LETTER, dated=timezone.localdate(), answers=answers_for(item, "a", "b")
+    )
+
+    with pytest.raises(ValidationError, match="GED"):
+        services.reply_send(item=item, draft=draft, by=gestionnaire)
+    assert Reply.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("via", "registered", "tracking_number"),
+    [("letter", False, ""), ("email", False, ""), ("letter", True, "")],
+)
+def test_it_answers_a_registered_letter_only_by_registered_letter(
+    gestionnaire, dossier, notary, via, registered, tracking_number
+):
+    item = register(gestionnaire, notary, dossier, registered=True, tracking_number="RR123456789FR")
+    draft = services.ReplyDraft(
+        via=via,
+        dated=timezone.localdate(),
+        answers=answers_for(item, "a", "b"),
+        registered=registered,
+        tracking_number=tracking_number,
+        recipient_email="notaire@exemple.fr",
+    )
+
+    with pytest.raises(ValidationError):
+        services.reply_send(item=item, draft=draft, by=gestionnaire)
+    assert Reply.objects.count() == 0
+
+
+def test_it_sends_a_registered_reply_to_a_registered_letter(gestionnaire, dossier, notary):
+    item = register(gestionnaire, notary, dossier, registered=True, tracking_number="RR123456789FR")
+    draft = services.ReplyDraft(
+        via=Reply.Via.LETTER,
+        dated=timezone.localdate(),
+        answers=answers_for(item, "a", "b"),
+        registered=True,
+        tracking_number="1A00000000001",
+    )
+
+    reply = services.reply_send(item=item, draft=draft, by=gestionnaire)
+
+    assert reply.registered and reply.tracking_number == "1A00000000001"
+    text = PdfReader(BytesIO(reply.document.file.read())).pages[0].extract_text()
+    assert "1A00000000001" in text
+
+
+def test_it_refuses_a_reply_dated_in_the_future(gestionnaire, dossier, notary):
+    item = register(gestionnaire, notary, dossier)
+    draft = services.ReplyDraft(
+        via=Reply.Via.LETTER,
+        dated=timezone.localdate() + datetime.timedelta(days=1),
+        answers=answers_for(item, "a", "b"),
+    )
+
+    with pytest.raises(ValidationError) as refused:
+        services.reply_send(item=item, draft=draft, by=gestionnaire)
+    assert "dated" in refused.value.message_dict
+
+
+def test_it_refuses_to_answer_twice(gestionnaire, dossier, notary):
+    item = register(gestionnaire, notary, dossier)
+    draft = services.ReplyDraft(
+        via=Reply.Via.LETTER, dated=timezone.localdate(), answers=answers_for(item, "a", "b")
+    )
+    services.reply_send(item=item, draft=draft, by=gestionnaire)
+
+    with pytest.raises(ValidationError):
+        services.reply_send(item=IncomingItem.objects.get(pk=item.pk), draft=draft, by=gestionnaire)
+    assert Reply.objects.count() == 1
+
+
+def test_it_queues_an_email_reply_after_commit(
+    gestionnaire, dossier, notary, django_capture_on_commit_callbacks
+):
+    item = register(gestionnaire, notary, dossier, channel=Channel.EMAIL, originals=[])
+    services.item_file_original(item=item, file=eml_file(), by=gestionnaire)
+    draft = services.ReplyDraft(
+        via=Reply.Via.EMAIL,
+        dated=timezone.localdate(),
+        answers=answers_for(item, "a", "b"),
+        recipient_email="notaire@exemple.fr",
+    )
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        reply = services.reply_send(item=item, draft=draft, by=gestionnaire)
+
+    assert len(callbacks) == 1
+    assert reply.message_id.startswith("<") and reply.message_id.endswith(">")
+    assert reply.email_sent_at is None
