@@ -171,11 +171,44 @@ STORAGES = {
     },
 }
 
+# --- GED (documents) ------------------------------------------------------------------------
+# Per file, in bytes. The browser sends one file per request, so a proxy in front must accept
+# request bodies a little larger than this.
+GED_MAX_UPLOAD_SIZE = env.int("GED_MAX_UPLOAD_SIZE", default=25 * 1024 * 1024)
+if GED_MAX_UPLOAD_SIZE <= 0:
+    raise ImproperlyConfigured("GED_MAX_UPLOAD_SIZE must be a positive number of bytes.")
+# The types ged/sniffing.py recognises from the bytes; the setting may only narrow them.
+GED_KNOWN_CONTENT_TYPES = (
+    "application/pdf",
+    "image/jpeg",
+    "image/png",
+    "image/tiff",
+    "message/rfc822",
+)
+GED_ALLOWED_CONTENT_TYPES = env.list(
+    "GED_ALLOWED_CONTENT_TYPES", default=list(GED_KNOWN_CONTENT_TYPES)
+)
+if _unknown_types := sorted(set(GED_ALLOWED_CONTENT_TYPES) - set(GED_KNOWN_CONTENT_TYPES)):
+    raise ImproperlyConfigured(
+        f"GED_ALLOWED_CONTENT_TYPES has unknown types {_unknown_types}; "
+        f"choose among {list(GED_KNOWN_CONTENT_TYPES)}."
+    )
+# Files above this size are spooled to a temporary file instead of memory while uploading.
+FILE_UPLOAD_MAX_MEMORY_SIZE = min(2_621_440, GED_MAX_UPLOAD_SIZE)
+# The form fields of a request (files excluded) stay small; files are capped one by one above.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_NUMBER_FILES = env.int("GED_MAX_FILES_PER_REQUEST", default=20)
+# Local storage: documents are readable by the application's user and group only.
+FILE_UPLOAD_PERMISSIONS = 0o640
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750
+
 # --- Email ----------------------------------------------------------------------------------
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="gerance@localhost")
 SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+# The right-hand side of the Message-IDs we generate (replies thread back through it).
+EMAIL_MESSAGE_ID_DOMAIN = env.str("EMAIL_MESSAGE_ID_DOMAIN", default="gerance.localhost")
 
 # --- Security (secure unless DEBUG; each one can be relaxed from the environment) ------------
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
@@ -241,7 +274,13 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Periodic tasks, one place. Each `expires` is just under its period so that a backlog never
 # runs the same sweep many times over; every periodic task is safe when two run at once.
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "correspondence-sweep-unsent-replies": {
+        "task": "correspondence.tasks.sweep_unsent_replies",
+        "schedule": 300,
+        "options": {"expires": 290},
+    },
+}
 
 # --- Logging --------------------------------------------------------------------------------
 LOGGING = {
