@@ -30,7 +30,6 @@ from correspondence.models import (
     RequestPoint,
     Status,
 )
-from ged.selectors import documents_for
 from ged.services import document_store
 
 # La Poste's tracking numbers for registered letters: two letters, nine digits, two letters
@@ -348,20 +347,3 @@ def item_close(*, item: IncomingItem, by) -> IncomingItem:
     _log(item, Activity.Action.CLOSED, by)
     item.refresh_from_db()
     return item
-
-
-def item_has_original(item: IncomingItem) -> bool:
-    return item.original_filed_at is not None and documents_for(item).exists()
-
-
-__all__ = [
-    "OPEN_STATUSES",
-    "ReplyDraft",
-    "event_record",
-    "item_assign",
-    "item_close",
-    "item_file_original",
-    "item_register",
-    "item_start",
-    "reply_send",
-]

@@ -36,9 +36,11 @@ def _get_item_for_user(request, pk: int, permission: str = "view_incomingitem") 
         raise Http404 from None
 
 
-def _add_errors(form, error: ValidationError) -> None:
+def _add_errors(form, error: ValidationError, aliases: dict | None = None) -> None:
+    """Show a service's ValidationError on the form, under the field it names when there is one."""
     if hasattr(error, "error_dict"):
         for field, errors in error.error_dict.items():
+            field = (aliases or {}).get(field, field)
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, error)
@@ -121,7 +123,10 @@ def item_register(request):
                     originals=data["originals"],
                 )
             except ValidationError as error:
-                _add_errors(form, error)
+                sender_field = (
+                    "sender_intervenant" if data["sender_intervenant"] else "sender_client"
+                )
+                _add_errors(form, error, aliases={"sender": sender_field})
             except PermissionDenied as error:
                 form.add_error(None, str(error))
             else:

@@ -1,0 +1,326 @@
+"""The gestionnaire's correspondence pages: roles, forms, refusals in French, query counts."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from correspondence import services
+from correspondence.models import Channel, IncomingItem, Kind, Reply, Status
+from tests.correspondence.conftest import pdf_file
+from tests.factories import DossierFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def register(by, sender, dossier, **overrides):
+    arguments = dict(
+        channel=Channel.LETTER,
+        received_at=timezone.now() - timedelta(hours=2),
+        sender=sender,
+        dossier=dossier,
+        subject="Succession Dupont",
+        points=["Copie du bail", "Dépôt de garantie"],
+        assigned_to=dossier.gestionnaire,
+        by=by,
+    )
+    arguments.update(overrides)
+    return services.item_register(**arguments)
+
+
+def form_data(dossier, sender, **overrides):
+    data = {
+        "channel": "letter",
+        "kind": "request",
+        "received_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+        "sender_intervenant": sender.pk,
+        "dossier": dossier.reference,
+        "subject": "Succession Dupont",
+        "points": "Copie du bail\nMontant du dépôt de garantie\n",
+        "assigned_to": dossier.gestionnaire.pk,
+        "priority": 2,
+        "urgency": 2,
+    }
+    data.update(overrides)
+    return data
+
+
+URLS = [
+    ("get", "/courrier/"),
+    ("get", "/courrier/enregistrer/"),
+    ("get", "/courrier/{pk}/"),
+    ("get", "/courrier/dossier/{reference}/"),
+]
+
+
+@pytest.mark.parametrize(("method", "url"), URLS)
+def test_it_sends_anonymous_visitors_to_the_login_page(
+    client, gestionnaire, dossier, notary, method, url
+):
+    item = register(gestionnaire, notary, dossier)
+
+    response = client.get(url.format(pk=item.pk, reference=dossier.reference))
+
+    assert response.status_code == 302 and response["Location"].startswith("/connexion/")
+
+
+@pytest.mark.parametrize(("method", "url"), URLS)
+def test_it_refuses_a_user_without_role(as_user, gestionnaire, dossier, notary, method, url):
+    item = register(gestionnaire, notary, dossier)
+
+    response = as_user(UserFactory()).get(url.format(pk=item.pk, reference=dossier.reference))
+
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize("persona", ["gestionnaire", "direction", "legal"])
+@pytest.mark.parametrize(("method", "url"), URLS)
+def test_it_shows_the_pages_to_each_role(
+    request, as_user, gestionnaire, dossier, notary, persona, method, url
+):
+    item = register(gestionnaire, notary, dossier)
+
+    response = as_user(request.getfixturevalue(persona)).get(
+        url.format(pk=item.pk, reference=dossier.reference)
+    )
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "action", ["repondre", "evenement", "original", "attribuer", "traiter", "cloturer"]
+)
+def test_its_actions_answer_get_with_405(as_user, gestionnaire, dossier, notary, action):
+    item = register(gestionnaire, notary, dossier)
+
+    assert as_user(gestionnaire).get(f"/courrier/{item.pk}/{action}/").status_code == 405
+
+
+def test_it_registers_a_letter_with_its_scan_from_the_form(as_user, gestionnaire, dossier, notary):
+    client = as_user(gestionnaire)
+
+    response = client.post(
+        "/courrier/enregistrer/", {**form_data(dossier, notary), "originals": [pdf_file()]}
+    )
+
+    item = IncomingItem.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/courrier/{item.pk}/"
+    assert item.points.count() == 2
+    assert item.original_filed_at is not None
+    assert item.created_by == gestionnaire
+
+
+def test_it_shows_the_mandate_refusal_in_french_and_registers_nothing(
+    as_user, gestionnaire, dossier, stranger
+):
+    response = as_user(gestionnaire).post("/courrier/enregistrer/", form_data(dossier, stranger))
+
+    assert response.status_code == 200
+    error = response.context["form"].errors["sender_intervenant"][0]
+    assert "Maître Inconnu" in error and "mandat" in error
+    assert IncomingItem.objects.count() == 0
+
+
+def test_it_refuses_a_bailiffs_act_to_a_gestionnaire_at_the_form(
+    as_user, gestionnaire, dossier, notary
+):
+    data = form_data(dossier, notary, channel="visit", kind="bailiff_act")
+
+    response = as_user(gestionnaire).post("/courrier/enregistrer/", data)
+
+    assert "Seul le service juridique" in response.context["form"].errors["kind"][0]
+    assert IncomingItem.objects.count() == 0
+
+
+def test_it_lets_the_legal_service_register_a_bailiffs_act(as_user, legal, dossier, notary):
+    data = form_data(dossier, notary, channel="visit", kind="bailiff_act")
+
+    response = as_user(legal).post("/courrier/enregistrer/", data)
+
+    assert response.status_code == 302
+    assert IncomingItem.objects.get().kind == Kind.BAILIFF_ACT
+
+
+def test_it_shows_the_dossier_before_an_appointment(as_user, gestionnaire, dossier, notary):
+    client = as_user(gestionnaire)
+    data = form_data(dossier, notary, channel="visit", kind="appointment")
+
+    refused = client.post("/courrier/enregistrer/", data)
+    assert "Consultez le dossier" in refused.context["form"].errors["dossier"][0]
+    assert refused.context["panel_dossier"] == dossier
+    assert IncomingItem.objects.count() == 0
+
+    # The page now showed the dossier: the hidden field says so, and the appointment is registered.
+    accepted = client.post(
+        "/courrier/enregistrer/", {**data, "dossier_reviewed": dossier.reference}
+    )
+    assert accepted.status_code == 302
+    assert IncomingItem.objects.get().kind == Kind.APPOINTMENT
+
+
+def test_it_hides_the_dossier_from_an_unmandated_sender(as_user, gestionnaire, dossier, stranger):
+    response = as_user(gestionnaire).get(
+        f"/courrier/enregistrer/?dossier={dossier.reference}&sender_intervenant={stranger.pk}"
+    )
+
+    assert "panel_dossier" not in response.context
+    assert dossier.property_address not in response.content.decode()
+    assert "mandat" in response.context["panel_refused"]
+
+
+def test_it_hides_the_dossier_on_a_forced_items_page(as_user, direction, dossier, stranger):
+    item = register(direction, stranger, dossier, force_reason="Assignation urgente")
+
+    page = as_user(direction).get(f"/courrier/{item.pk}/").content.decode()
+
+    assert "Assignation urgente" in page
+    assert dossier.property_address not in page
+
+
+def test_it_answers_point_by_point_from_the_item_page(as_user, gestionnaire, dossier, notary):
+    item = register(gestionnaire, notary, dossier, originals=[pdf_file()])
+    points = list(item.points.all())
+    data = {
+        "via": "letter",
+        "dated": timezone.localdate().isoformat(),
+        f"answer_{points[0].pk}": "Ci-joint.",
+    }
+    client = as_user(gestionnaire)
+
+    refused = client.post(f"/courrier/{item.pk}/repondre/", data)
+    assert refused.status_code == 400
+    assert "point(s) 2" in refused.content.decode()
+
+    accepted = client.post(
+        f"/courrier/{item.pk}/repondre/", {**data, f"answer_{points[1].pk}": "800 €."}
+    )
+    assert accepted.status_code == 302
+    item.refresh_from_db()
+    assert item.status == Status.ANSWERED
+    assert Reply.objects.get().document is not None
+
+
+def test_it_closes_a_call_after_its_written_confirmation(as_user, gestionnaire, dossier, notary):
+    call = register(gestionnaire, notary, dossier, channel=Channel.CALL)
+    client = as_user(gestionnaire)
+
+    client.post(f"/courrier/{call.pk}/cloturer/")
+    call.refresh_from_db()
+    assert call.status == Status.RECEIVED
+
+    client.post(
+        f"/courrier/{call.pk}/evenement/",
+        {
+            "label": "Réception assurance",
+            "text": "L'assureur a confirmé.",
+            "occurred_at": "2026-11-27T10:00",
+        },
+    )
+    client.post(f"/courrier/{call.pk}/cloturer/")
+    call.refresh_from_db()
+    assert call.status == Status.CLOSED
+
+
+def test_the_work_list_shows_my_open_items_by_deadline(
+    as_user, gestionnaire, other_gestionnaire, dossier, notary
+):
+    late = register(
+        gestionnaire,
+        notary,
+        dossier,
+        channel=Channel.EMAIL,
+        received_at=timezone.now() - timedelta(hours=50),
+    )
+    soon = register(gestionnaire, notary, dossier, channel=Channel.LETTER)
+    register(gestionnaire, notary, dossier, assigned_to=other_gestionnaire)
+
+    response = as_user(gestionnaire).get("/courrier/")
+
+    assert [item.pk for item in response.context["page"]] == [late.pk, soon.pk]
+    assert "badge danger" in response.content.decode()
+
+
+def test_the_work_list_filters_by_channel_and_overdue(as_user, gestionnaire, dossier, notary):
+    register(
+        gestionnaire,
+        notary,
+        dossier,
+        channel=Channel.EMAIL,
+        received_at=timezone.now() - timedelta(hours=50),
+    )
+    register(gestionnaire, notary, dossier, channel=Channel.LETTER)
+    client = as_user(gestionnaire)
+
+    assert len(client.get("/courrier/?channel=letter").context["page"]) == 1
+    assert len(client.get("/courrier/?status=overdue").context["page"]) == 1
+
+
+def test_the_action_list_orders_routine_requests_by_priority(
+    as_user, gestionnaire, dossier, notary
+):
+    low = register(
+        gestionnaire, notary, dossier, channel=Channel.VISIT, kind=Kind.ROUTINE, priority=1
+    )
+    high = register(
+        gestionnaire, notary, dossier, channel=Channel.VISIT, kind=Kind.ROUTINE, priority=3
+    )
+
+    response = as_user(gestionnaire).get("/courrier/")
+
+    assert [item.pk for item in response.context["actions"]] == [high.pk, low.pk]
+
+
+@pytest.mark.parametrize("count", [1, 30])
+def test_the_work_list_needs_the_same_queries_whatever_the_data(
+    as_user, gestionnaire, dossier, notary, count, django_assert_max_num_queries
+):
+    for _ in range(count):
+        register(
+            gestionnaire,
+            notary,
+            DossierFactory(client=dossier.client, gestionnaire=gestionnaire),
+            channel=Channel.VISIT,
+            kind=Kind.ROUTINE,
+        )
+    client = as_user(gestionnaire)
+
+    with django_assert_max_num_queries(9):
+        assert client.get("/courrier/").status_code == 200
+
+
+@pytest.mark.parametrize("count", [1, 20])
+def test_the_item_and_dossier_pages_need_the_same_queries_whatever_the_history(
+    as_user, gestionnaire, dossier, notary, count, django_assert_max_num_queries
+):
+    item = register(gestionnaire, notary, dossier, channel=Channel.CALL)
+    for number in range(count):
+        services.event_record(
+            dossier=dossier,
+            item=item,
+            label=f"Appel {number}",
+            text="Confirmé.",
+            occurred_at=timezone.now(),
+            by=gestionnaire,
+        )
+    client = as_user(gestionnaire)
+
+    with django_assert_max_num_queries(16):
+        assert client.get(f"/courrier/{item.pk}/").status_code == 200
+    with django_assert_max_num_queries(8):
+        assert client.get(f"/courrier/dossier/{dossier.reference}/").status_code == 200
+
+
+def test_the_home_page_counts_my_open_and_overdue_items(as_user, gestionnaire, dossier, notary):
+    register(
+        gestionnaire,
+        notary,
+        dossier,
+        channel=Channel.EMAIL,
+        received_at=timezone.now() - timedelta(hours=50),
+    )
+    register(gestionnaire, notary, dossier)
+
+    page = as_user(gestionnaire).get("/").content.decode()
+
+    assert "2 éléments ouverts" in page
+    assert "1 en retard" in page
