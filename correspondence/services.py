@@ -19,7 +19,6 @@ from accounts.roles import Role, has_role
 from contacts.models import Client, Dossier, Intervenant
 from contacts.selectors import mandate_check
 from correspondence.models import (
-    OPEN_STATUSES,
     Activity,
     Channel,
     Event,
