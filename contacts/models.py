@@ -16,6 +16,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.roles import Role, has_role
 from contacts.fields import PhoneNumberField, SiretField
 
 
@@ -121,6 +122,13 @@ class Dossier(models.Model):
 
     def __str__(self) -> str:
         return self.reference
+
+    def clean(self):
+        if self.gestionnaire_id and not has_role(self.gestionnaire, Role.GESTIONNAIRE):
+            user = self.gestionnaire.get_full_name() or self.gestionnaire.get_username()
+            raise ValidationError(
+                {"gestionnaire": _("%(user)s is not a property manager.") % {"user": user}}
+            )
 
     @property
     def full_address(self) -> str:
@@ -378,6 +386,9 @@ class Intervenant(models.Model):
                 "kind": self.get_kind_display(),
                 "category": self.get_category_display(),
             }
+        if self.approved_at and self.category and not self.is_technical:
+            # R3: the approval (and the Redmine account) only makes sense for a technical one.
+            errors["category"] = _("An approved artisan stays in the technical category.")
         if self.channel_override == self.Channel.REDMINE and not self.is_technical:
             errors["channel_override"] = _("Only a technical intervenant can work through Redmine.")
         # Named duplicates: the message says which intervenant already has this email or SIRET.
@@ -454,8 +465,20 @@ class ArtisanDecision(models.Model):
         return f"{self.intervenant} — {self.get_decision_display()}"
 
 
+class MandateStatus(models.TextChoices):
+    """A mandate's state at a moment, computed by `Mandate.status_at`, never stored."""
+
+    VALID = "valid", _("Valid")
+    NO_PROOF = "no_proof", _("No proof")
+    FUTURE = "future", _("Not yet in force")
+    EXPIRED = "expired", _("Expired")
+    REVOKED = "revoked", _("Revoked")
+
+
 class Mandate(models.Model):
     """R1: an intervenant mandated by a client, or for a client, for a period."""
+
+    Status = MandateStatus
 
     class Direction(models.TextChoices):
         # "dûment mandaté par, ou pour, un client": the client mandates the intervenant (his
@@ -472,7 +495,7 @@ class Mandate(models.Model):
     client = models.ForeignKey(
         Client, on_delete=models.PROTECT, related_name="mandates", verbose_name=_("client")
     )
-    direction = models.CharField(_("direction"), max_length=3, choices=Direction.choices)
+    direction = models.CharField(_("by or for the client"), max_length=3, choices=Direction.choices)
     valid_from = models.DateField(_("valid from"))
     valid_until = models.DateField(
         _("valid until"), null=True, blank=True, help_text=_("Leave empty for no end date.")
@@ -536,9 +559,18 @@ class Mandate(models.Model):
     def __str__(self) -> str:
         return f"{self.intervenant} — {self.get_direction_display().lower()} {self.client}"
 
-    def is_revoked_at(self, at) -> bool:
-        return self.revoked_at is not None and self.revoked_at <= at
+    def status_at(self, at) -> str:
+        """The mandate's state at the aware datetime `at` (R1); see `mandate_check` for why."""
+        if self.revoked_at is not None and self.revoked_at <= at:
+            return MandateStatus.REVOKED
+        day = timezone.localdate(at)
+        if day < self.valid_from:
+            return MandateStatus.FUTURE
+        if self.valid_until is not None and day > self.valid_until:
+            return MandateStatus.EXPIRED
+        if self.proof_id is None:
+            return MandateStatus.NO_PROOF
+        return MandateStatus.VALID
 
-    def covers(self, day) -> bool:
-        """Whether `day` (a local date) lies within the validity period, ends included."""
-        return self.valid_from <= day and (self.valid_until is None or day <= self.valid_until)
+    def get_status_display(self, at) -> str:
+        return MandateStatus(self.status_at(at)).label

@@ -122,7 +122,8 @@ def luhn_ok(digits: str) -> bool:
 
 
 # La Poste's establishments share one SIREN and do not follow the Luhn rule for their SIRET:
-# INSEE checks them by the sum of their digits, a multiple of 5.
+# INSEE checks them by the sum of their digits, a multiple of 5 (its head office, 356 000 000
+# 00048, follows Luhn).
 LA_POSTE_SIREN = "356000000"
 
 SIRET_ERROR = _("Enter a valid SIRET number: 14 digits whose checksum is correct.")
@@ -137,7 +138,7 @@ def normalize_siret(value: str) -> str:
     if not (digits.isdigit() and len(digits) == 14):
         raise ValidationError(SIRET_ERROR, code="invalid_siret")
     if digits.startswith(LA_POSTE_SIREN):
-        valid = sum(int(d) for d in digits) % 5 == 0
+        valid = luhn_ok(digits) or sum(int(d) for d in digits) % 5 == 0
     else:
         valid = luhn_ok(digits[:9]) and luhn_ok(digits)
     if not valid:
