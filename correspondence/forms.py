@@ -134,7 +134,9 @@ class ItemRegisterForm(forms.Form):
 
 class ReplyForm(forms.Form):
     via = forms.ChoiceField(label=_("Send by"), choices=Reply.Via.choices)
-    dated = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    dated = forms.DateField(
+        label=_("Date"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+    )
     registered = forms.BooleanField(label=_("Registered letter (recommandé)"), required=False)
     tracking_number = forms.CharField(label=_("Tracking number"), max_length=20, required=False)
     recipient_email = forms.EmailField(label=_("Recipient's email"), required=False)
@@ -186,10 +188,6 @@ class EventForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["occurred_at"].initial = timezone.localtime().replace(second=0, microsecond=0)
-
-
-class OriginalForm(forms.Form):
-    files = MultipleFileField(label=_("Files"))
 
 
 class AssignForm(forms.Form):

@@ -369,8 +369,6 @@ class Activity(models.Model):
     class Action(models.TextChoices):
         REGISTERED = "registered", _("Registered")
         FORCED = "forced", _("Registered without a valid mandate")
-        ORIGINAL_FILED = "original_filed", _("Original filed in the GED")
-        DOCUMENT_ADDED = "document_added", _("Document added")
         STARTED = "started", _("Processing started")
         ASSIGNED = "assigned", _("Reassigned")
         REPLIED = "replied", _("Answered")

@@ -3,10 +3,13 @@
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import F, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from correspondence.models import OPEN_STATUSES, Activity, Event, IncomingItem, Kind
+from ged.models import Document
 
 _ITEM_LIST_RELATED = ("dossier", "sender_intervenant", "sender_client", "assigned_to")
 
@@ -58,32 +61,53 @@ def item_detail(pk: int) -> IncomingItem:
 @dataclass(frozen=True)
 class TimelineEntry:
     at: datetime
-    kind: str  # "activity" or "event"
+    kind: str  # "activity", "event" or "document"
     label: str
     detail: str
     actor: object
     item: IncomingItem | None
 
 
-def _entries(activities, events) -> list[TimelineEntry]:
-    entries = [
-        TimelineEntry(a.at, "activity", a.get_action_display(), a.detail, a.actor, a.item)
-        for a in activities
-    ] + [
-        TimelineEntry(e.occurred_at, "event", e.label, e.text, e.recorded_by, e.item)
-        for e in events
-    ]
+def _entries(activities, events, documents, items_by_id) -> list[TimelineEntry]:
+    entries = (
+        [
+            TimelineEntry(a.at, "activity", a.get_action_display(), a.detail, a.actor, a.item)
+            for a in activities
+        ]
+        + [
+            TimelineEntry(e.occurred_at, "event", e.label, e.text, e.recorded_by, e.item)
+            for e in events
+        ]
+        + [
+            # The GED row itself records who filed which scan or email, and when (R7).
+            TimelineEntry(
+                d.added_at,
+                "document",
+                _("Document filed in the GED"),
+                d.original_filename,
+                d.added_by,
+                items_by_id.get(d.owner_id),
+            )
+            for d in documents
+        ]
+    )
     return sorted(entries, key=lambda entry: entry.at, reverse=True)
+
+
+def _item_documents(item_ids):
+    return Document.objects.filter(
+        owner_type=ContentType.objects.get_for_model(IncomingItem), owner_id__in=item_ids
+    ).select_related("added_by")
 
 
 def item_timeline(item: IncomingItem) -> list[TimelineEntry]:
     activities = Activity.objects.filter(item=item).select_related("actor", "item")
     events = Event.objects.filter(item=item).select_related("recorded_by", "item")
-    return _entries(activities, events)
+    return _entries(activities, events, _item_documents([item.pk]), {item.pk: item})
 
 
 def dossier_timeline(dossier, *, limit: int = 200) -> list[TimelineEntry]:
-    """Items, replies and events of a dossier in one order, newest first (two queries)."""
+    """Items, replies, documents and events of a dossier in one order, newest first (4 queries)."""
     activities = (
         Activity.objects.filter(dossier=dossier)
         .select_related("actor", "item")
@@ -94,4 +118,6 @@ def dossier_timeline(dossier, *, limit: int = 200) -> list[TimelineEntry]:
         .select_related("recorded_by", "item")
         .order_by("-occurred_at")[:limit]
     )
-    return _entries(activities, events)[:limit]
+    items_by_id = IncomingItem.objects.filter(dossier=dossier).in_bulk()
+    documents = _item_documents(list(items_by_id)).order_by("-added_at")[:limit]
+    return _entries(activities, events, documents, items_by_id)[:limit]

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -29,6 +30,7 @@ from correspondence.models import (
     RequestPoint,
     Status,
 )
+from ged.models import Document
 from ged.services import document_store
 
 # La Poste's tracking numbers for registered letters: two letters, nine digits, two letters
@@ -157,26 +159,39 @@ def item_register(
 
 
 def item_file_original(*, item: IncomingItem, file, by) -> None:
-    """File the original of a written item in the GED (R7): a letter's scan, an email's .eml."""
-    document = document_store(file=file, owner=item, added_by=by)
-    first = item.original_filed_at is None
-    if first:
+    """File the original of a written item in the GED (R7): a letter's scan, an email's .eml.
+
+    The GED's own upload (on the item's page) attaches documents as well; the GED row records
+    who added what and when, and the item's timeline shows it.
+    """
+    document_store(file=file, owner=item, added_by=by)
+    _sync_original_filed(item)
+
+
+def _sync_original_filed(item: IncomingItem) -> None:
+    """Set `original_filed_at` from the item's first document in the GED, if it has one."""
+    if item.original_filed_at is not None:
+        return
+    first = (
+        Document.objects.filter(
+            owner_type=ContentType.objects.get_for_model(IncomingItem), owner_id=item.pk
+        )
+        .order_by("added_at")
+        .values_list("added_at", flat=True)
+        .first()
+    )
+    if first is not None:
         IncomingItem.objects.filter(pk=item.pk, original_filed_at=None).update(
-            original_filed_at=timezone.now()
+            original_filed_at=first
         )
         item.refresh_from_db(fields=["original_filed_at"])
-    _log(
-        item,
-        Activity.Action.ORIGINAL_FILED if first else Activity.Action.DOCUMENT_ADDED,
-        by,
-        document.original_filename,
-    )
 
 
 def item_start(*, item: IncomingItem, by) -> IncomingItem:
     """Move an item from "received" to "in progress" (R7: a letter needs its scan first)."""
     if item.status != Status.RECEIVED:
         return item
+    _sync_original_filed(item)
     if item.channel in (Channel.LETTER, Channel.EMAIL) and item.original_filed_at is None:
         raise ValidationError(
             _("Scan the letter into the GED before processing it.")

@@ -10,7 +10,6 @@ urlpatterns = [
     path("<int:pk>/", views.item_detail, name="item"),
     path("<int:pk>/repondre/", views.item_reply, name="reply"),
     path("<int:pk>/evenement/", views.item_event, name="event"),
-    path("<int:pk>/original/", views.item_original, name="original"),
     path("<int:pk>/attribuer/", views.item_assign, name="assign"),
     path("<int:pk>/traiter/", views.item_start, name="start"),
     path("<int:pk>/cloturer/", views.item_close, name="close"),

@@ -15,7 +15,6 @@ from correspondence.forms import (
     AssignForm,
     EventForm,
     ItemRegisterForm,
-    OriginalForm,
     ReplyForm,
     WorkListFilterForm,
 )
@@ -175,7 +174,6 @@ def _item_context(item, **forms) -> dict:
         "timeline": selectors.item_timeline(item),
         "reply_form": forms.get("reply_form") or ReplyForm(item=item),
         "event_form": forms.get("event_form") or EventForm(),
-        "original_form": forms.get("original_form") or OriginalForm(),
         "assign_form": forms.get("assign_form")
         or AssignForm(initial={"assigned_to": item.assigned_to_id}),
         # R1: nothing of the dossier is shown about a sender without a valid mandate.
@@ -246,23 +244,6 @@ def item_event(request, pk):
         permission="add_event",
         form_name="event_form",
         success=_("Written confirmation recorded."),
-    )
-
-
-@require_POST
-def item_original(request, pk):
-    def action(item, form):
-        for upload in form.cleaned_data["files"]:
-            services.item_file_original(item=item, file=upload, by=request.user)
-
-    return _item_action(
-        request,
-        pk,
-        OriginalForm,
-        action,
-        permission="change_incomingitem",
-        form_name="original_form",
-        success=_("Document filed in the GED."),
     )
 
 

@@ -8,7 +8,7 @@ import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
-from correspondence import services
+from correspondence import selectors, services
 from correspondence.models import Activity, Channel, IncomingItem, Kind, Status
 from tests.correspondence.conftest import pdf_file
 
@@ -182,7 +182,10 @@ def test_it_files_the_scan_given_at_registration(gestionnaire, dossier, notary):
 
     item.refresh_from_db()
     assert item.original_filed_at == NOW
-    assert Activity.objects.filter(item=item, action="original_filed").count() == 1
+    entries = selectors.item_timeline(item)
+    assert [(e.kind, e.detail, e.actor) for e in entries if e.kind == "document"] == [
+        ("document", "scan.pdf", gestionnaire)
+    ]
 
 
 def test_the_database_refuses_two_senders(gestionnaire, dossier, notary):
