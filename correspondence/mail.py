@@ -38,13 +38,22 @@ def build_reply_message(reply: Reply):
             "answers": reply.answers.select_related("point").order_by("point__position"),
         },
         to=[reply.recipient_email],
-        headers={
-            "Message-ID": reply.message_id,
-            # Fixed, so that the copy in the GED and a resend are the same message.
-            "Date": format_datetime(reply.created_at),
-        },
+        headers=reply_headers(reply),
     )
     return message
+
+
+def reply_headers(reply: Reply) -> dict[str, str]:
+    headers = {
+        "Message-ID": reply.message_id,
+        # Fixed, so that the copy in the GED and a resend are the same message.
+        "Date": format_datetime(reply.created_at),
+    }
+    if reply.item.message_id:
+        # The intervenant's mail client threads our answer under their message.
+        headers["In-Reply-To"] = reply.item.message_id
+        headers["References"] = reply.item.message_id
+    return headers
 
 
 def reply_deliver_email(*, reply_id: int) -> bool:

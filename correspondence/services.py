@@ -7,6 +7,7 @@ Every rule of the procedure that concerns correspondence is checked here, whatev
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from email.parser import BytesHeaderParser
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
@@ -164,8 +165,20 @@ def item_file_original(*, item: IncomingItem, file, by) -> None:
     The GED's own upload (on the item's page) attaches documents as well; the GED row records
     who added what and when, and the item's timeline shows it.
     """
-    document_store(file=file, owner=item, added_by=by)
+    document = document_store(file=file, owner=item, added_by=by)
     _sync_original_filed(item)
+    if (
+        item.channel == Channel.EMAIL
+        and not item.message_id
+        and document.content_type == "message/rfc822"
+    ):
+        with document.file.open("rb") as stored:
+            message_id = BytesHeaderParser().parse(stored).get("Message-ID", "").strip()
+        if message_id:
+            IncomingItem.objects.filter(pk=item.pk, message_id="").update(
+                message_id=message_id[:255]
+            )
+            item.message_id = message_id[:255]
 
 
 def _sync_original_filed(item: IncomingItem) -> None:

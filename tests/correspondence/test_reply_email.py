@@ -86,6 +86,7 @@ def test_it_sends_the_reply_once_even_when_the_task_runs_twice(smtp_server, emai
     assert len(smtp_server.messages) == 1
     sent = smtp_server.messages[0]
     assert sent["Message-ID"] == email_reply.message_id
+    assert sent["In-Reply-To"] == "<1@exemple.fr>"  # the notary's own message, from its .eml
     assert dossier.reference in sent["Subject"]
     body = sent.get_payload(0).get_payload(decode=True).decode()
     assert "Copie du bail" in body and "Réponse 1" in body and "Réponse 2" in body
