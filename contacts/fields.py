@@ -2,7 +2,8 @@
 
 `Model.full_clean()` replaces each value by its field's `clean()` result, so a number typed as
 "01 23 45 67 89" in a form, a CSV file or the admin is stored as "+33123456789" and compared,
-searched and de-duplicated in that form.
+searched and de-duplicated in that form. (Not in `to_python()`: Django also runs it on the
+values of queries, where a partial number must not raise.)
 """
 
 from django.db import models
@@ -17,8 +18,8 @@ class PhoneNumberField(models.CharField):
         kwargs.setdefault("max_length", 16)
         super().__init__(*args, **kwargs)
 
-    def to_python(self, value):
-        return normalize_phone(super().to_python(value) or "")
+    def clean(self, value, model_instance):
+        return super().clean(normalize_phone(super().to_python(value) or ""), model_instance)
 
 
 class SiretField(models.CharField):
@@ -28,5 +29,5 @@ class SiretField(models.CharField):
         kwargs.setdefault("max_length", 14)
         super().__init__(*args, **kwargs)
 
-    def to_python(self, value):
-        return normalize_siret(super().to_python(value) or "")
+    def clean(self, value, model_instance):
+        return super().clean(normalize_siret(super().to_python(value) or ""), model_instance)

@@ -180,7 +180,10 @@ def _reason(exc: Exception) -> str:
         parts = []
         for name, errors in exc.message_dict.items():
             text = " ".join(errors)
-            parts.append(text if name == NON_FIELD_ERRORS else f"{name}: {text}")
+            if name == NON_FIELD_ERRORS:
+                parts.append(text)
+            else:
+                parts.append(_("%(column)s: %(message)s") % {"column": name, "message": text})
         return "; ".join(parts)
     if isinstance(exc, ValidationError):
         return " ".join(exc.messages)

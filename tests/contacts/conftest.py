@@ -19,6 +19,12 @@ def _documents_in_tmp_path(settings, tmp_path):
     }
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """These tests create many users (a mandate's author, a dossier's gestionnaire)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def pdf_bytes(title: str = "Mandat") -> bytes:
     writer = PdfWriter()
     writer.add_blank_page(width=595, height=842)
