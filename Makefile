@@ -10,13 +10,18 @@ STAMP := $(VENV)/.installed
 # TEST_DB and TEST_REDIS_DB let two runs share the machine (pytest-django prefixes "test_").
 TEST_DB ?= gerance
 TEST_REDIS_DB ?= 15
+# A real Redmine (scripts/redmine.sh), one per Redis db number so that concurrent runs keep apart.
+REDMINE_PORT ?= $(shell echo $$((3100 + $(TEST_REDIS_DB))))
+REDMINE_TEST_API_KEY := 0123456789abcdef0123456789abcdef01234567
 TEST_ENV := DEBUG=false SECRET_KEY=insecure-test-key-only-for-make-test \
 	DATABASE_URL=postgres://postgres@127.0.0.1:5432/$(TEST_DB) \
 	CELERY_BROKER_URL=redis://127.0.0.1:6379/$(TEST_REDIS_DB) \
 	CELERY_RESULT_BACKEND=redis://127.0.0.1:6379/$(TEST_REDIS_DB) \
 	TIME_ZONE=Europe/Paris \
 	SECURE_SSL_REDIRECT=false SESSION_COOKIE_SECURE=false CSRF_COOKIE_SECURE=false \
-	SECURE_HSTS_SECONDS=0
+	SECURE_HSTS_SECONDS=0 \
+	REDMINE_URL=http://127.0.0.1:$(REDMINE_PORT) REDMINE_API_KEY=$(REDMINE_TEST_API_KEY) \
+	REDMINE_PORT=$(REDMINE_PORT)
 PYTEST_ARGS ?=
 
 .PHONY: run test lint install messages
@@ -34,7 +39,7 @@ run: $(STAMP)
 	DEBUG=true PORT=$(PORT) scripts/run-dev.sh
 
 test: $(STAMP)
-	scripts/test-services.sh
+	REDMINE_PORT=$(REDMINE_PORT) REDMINE_API_KEY=$(REDMINE_TEST_API_KEY) scripts/test-services.sh
 	$(TEST_ENV) $(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

@@ -39,3 +39,10 @@ if [ "${#missing[@]}" -gt 0 ]; then
         || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null; } \
         || fail "could not install ${missing[*]} with apt-get."
 fi
+
+# A real Redmine for redmine_bridge's integration tests: installed, configured and started by the
+# project's own script (idempotent: a running, configured server is left as it is).
+if [ -n "${REDMINE_PORT:-}" ]; then
+    scripts/redmine.sh start "$REDMINE_PORT" >/dev/null \
+        || fail "Redmine could not be started on 127.0.0.1:$REDMINE_PORT; see the messages of scripts/redmine.sh above."
+fi
