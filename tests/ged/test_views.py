@@ -500,3 +500,17 @@ def test_it_keeps_uploads_within_the_size_limit_through_the_view(
     assert response.status_code == 400
     assert "trop volumineux" in response.json()["results"][0]["message"]
     assert Document.objects.count() == 0
+
+
+def test_it_shows_documents_read_only_in_the_admin(as_user, owner, gestionnaire, direction):
+    document = add_document(owner, gestionnaire, "bail.pdf")
+    client = as_user(direction)
+
+    assert "bail.pdf" in client.get(reverse("admin:ged_document_changelist")).text
+    change = client.get(reverse("admin:ged_document_change", args=[document.pk]))
+    assert change.status_code == 200
+    assert 'name="_save"' not in change.text
+    assert client.get(reverse("admin:ged_document_add")).status_code == 403
+    delete = client.post(reverse("admin:ged_document_delete", args=[document.pk]), {"post": "yes"})
+    assert delete.status_code == 403
+    assert Document.objects.filter(pk=document.pk).exists()
