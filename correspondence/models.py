@@ -92,6 +92,13 @@ class IncomingItem(models.Model):
         _("status"), max_length=20, choices=Status.choices, default=Status.RECEIVED
     )
     due_at = models.DateTimeField(_("answer due"), null=True, blank=True)
+    # R8: the warning and the escalation are fixed with the deadline (see correspondence.alerts),
+    # so that changing the calendar or the shares moves none of them once set.
+    warn_at = models.DateTimeField(_("warning at"), null=True, blank=True)
+    escalate_at = models.DateTimeField(_("escalation at"), null=True, blank=True)
+    # The next of these three moments that the alert sweep has not handled yet; None once the
+    # item is answered or closed, or when it has no alert left. The sweep reads only this column.
+    next_alert_at = models.DateTimeField(null=True, blank=True, editable=False)
     # When the original (scan of a letter, .eml of an email) was filed in the GED (R7).
     original_filed_at = models.DateTimeField(_("original filed in the GED"), null=True, blank=True)
     answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
@@ -137,6 +144,12 @@ class IncomingItem(models.Model):
                 fields=["due_at"], name="item_due_unanswered_idx", condition=Q(answered_at=None)
             ),
             models.Index(fields=["dossier", "received_at"], name="item_dossier_idx"),
+            # The alert sweep's one query: the items whose next threshold has passed.
+            models.Index(
+                fields=["next_alert_at"],
+                name="item_next_alert_idx",
+                condition=Q(next_alert_at__isnull=False),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -395,3 +408,108 @@ class Activity(models.Model):
 
     def __str__(self) -> str:
         return self.get_action_display()
+
+
+class Alert(models.Model):
+    """A deadline alert (R8), and the outbox of its email: at most one per item and kind.
+
+    Created by the sweep (correspondence.alerts.alerts_sweep), delivered by a task that claims it
+    (`claimed_until`, `claimed_by`), then marked `sent_at`; a permanent refusal of the SMTP
+    server is kept in `email_error` for the direction to see. The daily digest is an alert too,
+    with no item, one per day.
+    """
+
+    class Kind(models.TextChoices):
+        WARNING = "warning", _("Deadline approaching")
+        OVERDUE = "overdue", _("Deadline passed")
+        ESCALATION = "escalation", _("Escalated to the direction")
+        DIGEST = "digest", _("Daily digest of overdue items")
+
+    # Sent to the direction rather than to one gestionnaire.
+    DIRECTION_KINDS = (Kind.ESCALATION, Kind.DIGEST)
+
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    item = models.ForeignKey(
+        IncomingItem,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="alerts",
+        verbose_name=_("item"),
+        db_index=False,  # alert_one_per_item_and_kind starts with the item: it serves the lookups
+    )
+    # The gestionnaire in charge when the alert was raised; None: the direction.
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="alerts",
+        verbose_name=_("recipient"),
+        db_index=False,  # alert_recipient_idx starts with the recipient
+    )
+    # The threshold that raised it (warn_at, due_at, escalate_at), or the digest's day at 00:00.
+    threshold_at = models.DateTimeField(_("threshold"))
+    digest_day = models.DateField(_("day"), null=True, blank=True)
+    created_at = models.DateTimeField(_("raised at"), default=timezone.now)
+    # Fixed at creation: a resent alert carries the same Message-ID, so that it can be told apart.
+    message_id = models.CharField(_("Message-ID"), max_length=255, unique=True)
+    claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
+    claimed_by = models.CharField(max_length=64, blank=True, editable=False)
+    sent_at = models.DateTimeField(_("email sent at"), null=True, blank=True)
+    # The item was answered before its alert left: the email is not sent.
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    email_error = models.TextField(_("email error"), blank=True)
+
+    class Meta:
+        verbose_name = _("alert")
+        verbose_name_plural = _("alerts")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            # The rule holds even if the sweep's claim were wrong: one alert per item and kind.
+            models.UniqueConstraint(
+                fields=["item", "kind"],
+                condition=Q(item__isnull=False),
+                name="alert_one_per_item_and_kind",
+            ),
+            models.UniqueConstraint(
+                fields=["digest_day"],
+                condition=Q(kind="digest"),
+                name="alert_one_digest_per_day",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="digest", item__isnull=True, digest_day__isnull=False)
+                | (~Q(kind="digest") & Q(item__isnull=False, digest_day__isnull=True)),
+                name="alert_digest_has_day_others_an_item",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=["escalation", "digest"], recipient__isnull=True)
+                | (~Q(kind__in=["escalation", "digest"]) & Q(recipient__isnull=False)),
+                name="alert_recipient_by_kind",
+            ),
+            models.CheckConstraint(
+                condition=Q(sent_at__isnull=True) | Q(cancelled_at__isnull=True),
+                name="alert_sent_or_cancelled",
+            ),
+        ]
+        indexes = [
+            # What is still to deliver (the redelivery sweep).
+            models.Index(
+                fields=["created_at"],
+                name="alert_pending_idx",
+                condition=Q(sent_at=None, cancelled_at=None, email_error=""),
+            ),
+            models.Index(fields=["recipient", "created_at"], name="alert_recipient_idx"),
+            models.Index(
+                fields=["created_at"],
+                name="alert_direction_idx",
+                condition=Q(recipient=None),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_kind_display()
+
+    @property
+    def for_direction(self) -> bool:
+        return self.kind in self.DIRECTION_KINDS

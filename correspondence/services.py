@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from accounts.roles import Role, has_role
 from contacts.models import Client, Dossier, Intervenant
 from contacts.selectors import mandate_check
+from correspondence import alerts
 from correspondence.models import (
     Activity,
     Channel,
@@ -146,6 +147,7 @@ def item_register(
         created_by=by,
     )
     item.due_at = item.compute_due_at()
+    alerts.set_thresholds(item)  # R8: warning and escalation, fixed with the deadline
     item.full_clean()
     item.save()
     RequestPoint.objects.bulk_create(
@@ -297,7 +299,10 @@ def reply_send(*, item: IncomingItem, draft: ReplyDraft, by) -> Reply:
         ReplyAnswer(reply=reply, point=point, text=answers[point.pk]) for point in points
     )
     now = timezone.now()
-    IncomingItem.objects.filter(pk=item.pk).update(answered_at=now, status=Status.ANSWERED)
+    # R8: answered, the item leaves the alert sweep (next_alert_at=None).
+    IncomingItem.objects.filter(pk=item.pk).update(
+        answered_at=now, status=Status.ANSWERED, next_alert_at=None
+    )
     _log(item, Activity.Action.REPLIED, by, reply.get_via_display())
 
     if reply.via == Reply.Via.LETTER:
@@ -369,7 +374,7 @@ def item_close(*, item: IncomingItem, by) -> IncomingItem:
     now = timezone.now()
     # An oral exchange confirmed in writing is answered by that confirmation.
     IncomingItem.objects.filter(pk=item.pk).update(
-        status=Status.CLOSED, closed_at=now, answered_at=item.answered_at or now
+        status=Status.CLOSED, closed_at=now, answered_at=item.answered_at or now, next_alert_at=None
     )
     _log(item, Activity.Action.CLOSED, by)
     item.refresh_from_db()

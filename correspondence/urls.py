@@ -7,6 +7,7 @@ app_name = "correspondence"
 urlpatterns = [
     path("", views.work_list, name="work_list"),
     path("enregistrer/", views.item_register, name="register"),
+    path("alertes/", views.alert_list, name="alerts"),
     path("<int:pk>/", views.item_detail, name="item"),
     path("<int:pk>/repondre/", views.item_reply, name="reply"),
     path("<int:pk>/evenement/", views.item_event, name="event"),

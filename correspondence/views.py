@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from contacts.models import Dossier, Intervenant
 from contacts.selectors import mandate_check
-from correspondence import selectors, services
+from correspondence import alerts, selectors, services
 from correspondence.forms import (
     AssignForm,
     EventForm,
@@ -299,4 +299,20 @@ def dossier_timeline(request, reference):
             "timeline": selectors.dossier_timeline(dossier),
             "register_url": reverse("correspondence:register") + f"?dossier={dossier.reference}",
         },
+    )
+
+
+@require_GET
+def alert_list(request):
+    """R8: the user's deadline alerts; the direction sees every one, refused emails included."""
+    _require(request, "view_incomingitem")
+    shown = alerts.alerts_for(request.user)
+    refused_only = request.GET.get("refused") == "1"
+    if refused_only:
+        shown = shown.exclude(email_error="")
+    page = Paginator(shown, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "correspondence/alerts.html",
+        {"page": page, "refused_only": refused_only, "now": timezone.now()},
     )

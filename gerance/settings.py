@@ -9,6 +9,7 @@ import zoneinfo
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -234,6 +235,43 @@ CORRESPONDENCE_RESPONSE_HOURS = {
 AGENCY_NAME = env.str("AGENCY_NAME", default="Agence de gestion")
 AGENCY_ADDRESS = env.str("AGENCY_ADDRESS", default="")
 
+# --- Deadlines and alerts (R8) ---------------------------------------------------------------
+# "elapsed": every hour counts (the procedure's wording); "working_days": only the hours of working
+# days count, weekends and the public holidays of AGENCY_DEPARTMENT excluded. A deadline is stored
+# when set: changing this setting moves no deadline already set.
+CORRESPONDENCE_CALENDAR = env.str("CORRESPONDENCE_CALENDAR", default="elapsed")
+if CORRESPONDENCE_CALENDAR not in ("elapsed", "working_days"):
+    raise ImproperlyConfigured(
+        f"CORRESPONDENCE_CALENDAR={CORRESPONDENCE_CALENDAR!r}: choose 'elapsed' or 'working_days'."
+    )
+# The agency's department, for its public holidays: "75", "57" (Moselle), "67"/"68" (Alsace),
+# "971" Guadeloupe, "972" Martinique, "973" Guyane, "974" La Réunion, "976" Mayotte.
+from correspondence.calendars import check_department  # noqa: E402 (needs no Django setup)
+
+AGENCY_DEPARTMENT = check_department(env.str("AGENCY_DEPARTMENT", default=""))
+# The gestionnaire is warned once this share of the answering window has gone (0.75: 12 hours
+# before an email's deadline, 18 hours before a letter's).
+ALERT_WARNING_SHARE = env.float("ALERT_WARNING_SHARE", default=0.75)
+if not 0 < ALERT_WARNING_SHARE < 1:
+    raise ImproperlyConfigured("ALERT_WARNING_SHARE must be between 0 and 1 (e.g. 0.75).")
+# The direction is alerted this many hours (of the calendar) after a deadline still unanswered.
+ALERT_ESCALATION_HOURS = env.int("ALERT_ESCALATION_HOURS", default=24)
+if ALERT_ESCALATION_HOURS < 0:
+    raise ImproperlyConfigured("ALERT_ESCALATION_HOURS must be zero or more hours.")
+ALERT_SWEEP_SECONDS = env.int("ALERT_SWEEP_SECONDS", default=60)
+if ALERT_SWEEP_SECONDS < 5:
+    raise ImproperlyConfigured("ALERT_SWEEP_SECONDS must be at least 5 seconds.")
+# When the direction's daily digest of overdue items leaves, local time (HH:MM).
+ALERT_DIGEST_TIME = env.str("ALERT_DIGEST_TIME", default="07:30")
+try:
+    _digest_hour, _digest_minute = (int(part) for part in ALERT_DIGEST_TIME.split(":"))
+    if not (0 <= _digest_hour < 24 and 0 <= _digest_minute < 60):
+        raise ValueError
+except ValueError as exc:
+    raise ImproperlyConfigured(f"ALERT_DIGEST_TIME={ALERT_DIGEST_TIME!r}: use HH:MM.") from exc
+# The address of the application in the links of the alert emails.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
@@ -279,6 +317,23 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "correspondence.tasks.sweep_unsent_replies",
         "schedule": 300,
         "options": {"expires": 290},
+    },
+    # R8: warn, alert and escalate (see correspondence.alerts); one indexed query a minute.
+    "correspondence-alerts-sweep": {
+        "task": "correspondence.tasks.sweep_alerts",
+        "schedule": ALERT_SWEEP_SECONDS,
+        "options": {"expires": ALERT_SWEEP_SECONDS * 0.9},
+    },
+    # Alerts whose delivery task was lost (Redis restarted) are enqueued again.
+    "correspondence-alerts-redeliver": {
+        "task": "correspondence.tasks.redeliver_alerts",
+        "schedule": 300,
+        "options": {"expires": 290},
+    },
+    "correspondence-alerts-digest": {
+        "task": "correspondence.tasks.send_alert_digest",
+        "schedule": crontab(hour=_digest_hour, minute=_digest_minute),
+        "options": {"expires": 23 * 3600},
     },
 }
 

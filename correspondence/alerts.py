@@ -1,0 +1,430 @@
+"""Deadline alerts (R8): the sweep that raises them, their delivery by email, the daily digest.
+
+The life of an alert:
+1. At registration, `set_thresholds()` fixes three moments beside `due_at`: the warning (once
+   ALERT_WARNING_SHARE of the window has gone), the deadline itself, and the escalation
+   (ALERT_ESCALATION_HOURS later). `next_alert_at` holds the earliest one not yet handled.
+2. Every minute, `alerts_sweep()` reads the items whose `next_alert_at` has passed (one query on a
+   partial index), locks them (`FOR UPDATE SKIP LOCKED`: a second sweep running at the same time
+   takes other rows or none), inserts their alerts, and moves `next_alert_at` to the next
+   threshold, all in one transaction. The unique constraint (item, kind) stops a duplicate even if
+   this claim were wrong: the insert then skips it (`ON CONFLICT DO NOTHING`).
+3. After commit, `deliver_alerts` tasks get the new alerts' ids. `alerts_deliver()` claims them
+   with a conditional UPDATE (`claimed_until`, `claimed_by` = the task's id, so that the same task
+   redelivered after its worker died takes over at once), sends them on one SMTP connection
+   outside any transaction, and records `sent_at` every few messages. A permanent refusal is kept
+   on the alert; an outage releases the claims and raises TransientEmailError (retry with backoff).
+
+Guarantee: every alert reaches the SMTP server at least once. It reaches it twice only when a
+worker dies after the server accepted a message and before `sent_at` was recorded (at most
+RECORD_EVERY messages); the copy carries the same Message-ID, so that it can be recognised.
+"""
+
+import contextlib
+import logging
+import smtplib
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core import mail as django_mail
+from django.db import connection, transaction
+from django.db.models import Case, Count, F, Q, QuerySet, When
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from accounts.roles import Role, has_role
+from correspondence import deadlines
+from correspondence.mail import TransientEmailError
+from correspondence.models import OPEN_STATUSES, Alert, IncomingItem
+from gerance.lib import emails
+
+logger = logging.getLogger(__name__)
+
+# Items handled by one sweep transaction; the task loops while batches come back full.
+SWEEP_BATCH = 5000
+# Alerts per delivery task: a task keeps one SMTP connection for all of them.
+DELIVERY_BATCH = 200
+# How long a task may hold its alerts; after that, another task may take them over.
+CLAIM_DURATION = timedelta(minutes=10)
+# `sent_at` is recorded every this many messages: the most a killed worker can send twice.
+RECORD_EVERY = 20
+
+
+# --- Thresholds ------------------------------------------------------------------------------
+def set_thresholds(item: IncomingItem) -> None:
+    """Fix the item's warning and escalation beside its `due_at` (no save): see step 1 above."""
+    hours = deadlines.response_hours(item.channel)
+    if item.due_at is None or hours is None:
+        item.warn_at = item.escalate_at = item.next_alert_at = None
+        return
+    calendar = deadlines.calendar()
+    item.warn_at = calendar.add_hours(item.received_at, hours * settings.ALERT_WARNING_SHARE)
+    item.escalate_at = calendar.add_hours(item.due_at, settings.ALERT_ESCALATION_HOURS)
+    item.next_alert_at = item.warn_at
+
+
+def _alerts_due(*, warn_at, due_at, escalate_at, now) -> list[tuple[str, datetime]]:
+    """The kinds whose threshold has passed, with it. A warning after the deadline is noise."""
+    due = []
+    if due_at <= now:
+        due.append((Alert.Kind.OVERDUE, due_at))
+    elif warn_at <= now:
+        due.append((Alert.Kind.WARNING, warn_at))
+    if escalate_at <= now:
+        due.append((Alert.Kind.ESCALATION, escalate_at))
+    return due
+
+
+def new_message_id() -> str:
+    # uuid4 rather than email.utils.make_msgid: thousands per sweep, no clock or host lookup.
+    return f"<alert.{uuid.uuid4().hex}@{settings.EMAIL_MESSAGE_ID_DOMAIN}>"
+
+
+# --- The sweep -------------------------------------------------------------------------------
+@dataclass
+class SweepResult:
+    items: int = 0
+    alert_ids: list[int] = field(default_factory=list)
+
+
+def alerts_sweep(*, now: datetime | None = None, limit: int = SWEEP_BATCH) -> SweepResult:
+    """Raise the alerts of the items whose next threshold has passed; 3 queries whatever the size.
+
+    Steps: 1. lock up to `limit` such items, skipping those another sweep holds; 2. insert their
+    alerts, a duplicate being skipped by the unique constraint; 3. move each item's
+    `next_alert_at` to its next threshold (None when none is left or the item was answered);
+    4. after commit, hand the new alerts to `deliver_alerts` tasks.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        rows = list(
+            IncomingItem.objects.filter(next_alert_at__lte=now)
+            .order_by("next_alert_at")
+            .select_for_update(skip_locked=True)
+            .values_list(
+                "pk",
+                "assigned_to_id",
+                "warn_at",
+                "due_at",
+                "escalate_at",
+                "answered_at",
+                "closed_at",
+            )[:limit]
+        )
+        if not rows:
+            return SweepResult()
+        new = []
+        for pk, assignee, warn_at, due_at, escalate_at, answered_at, closed_at in rows:
+            if answered_at is not None or closed_at is not None:
+                continue  # answered: no more alerts (its next_alert_at is cleared below)
+            for kind, threshold in _alerts_due(
+                warn_at=warn_at, due_at=due_at, escalate_at=escalate_at, now=now
+            ):
+                recipient = None if kind in Alert.DIRECTION_KINDS else assignee
+                new.append((kind, pk, recipient, threshold))
+        alert_ids = _insert_alerts(new, now=now)
+        IncomingItem.objects.filter(pk__in=[row[0] for row in rows]).update(
+            next_alert_at=Case(
+                When(Q(answered_at__isnull=False) | Q(closed_at__isnull=False), then=None),
+                When(warn_at__gt=now, then=F("warn_at")),
+                When(due_at__gt=now, then=F("due_at")),
+                When(escalate_at__gt=now, then=F("escalate_at")),
+                default=None,
+            )
+        )
+        transaction.on_commit(lambda: enqueue_delivery(alert_ids))
+    return SweepResult(items=len(rows), alert_ids=alert_ids)
+
+
+def _insert_alerts(new: list[tuple], *, now: datetime) -> list[int]:
+    """Insert alerts, skipping those that exist already; return the ids of the rows created.
+
+    Raw SQL because `bulk_create(ignore_conflicts=True)` cannot tell which rows were created:
+    `INSERT … ON CONFLICT DO NOTHING RETURNING id` can (PostgreSQL, and SQLite for `make run`).
+    """
+    if not new:
+        return []
+    meta = Alert._meta
+    columns = ["kind", "item", "recipient", "threshold_at", "created_at", "message_id"]
+    columns = [meta.get_field(name).column for name in columns] + ["claimed_by", "email_error"]
+    row_sql = "(" + ", ".join(["%s"] * 6) + ", '', '')"
+    # SQLite caps the parameters of one statement; PostgreSQL's driver binds on the client side.
+    per_statement = (connection.features.max_query_params or 6 * len(new)) // 6
+    ids = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(new), per_statement):
+            chunk = new[start : start + per_statement]
+            params = []
+            for kind, item_id, recipient_id, threshold in chunk:
+                params += [kind, item_id, recipient_id, threshold, now, new_message_id()]
+            cursor.execute(
+                f"INSERT INTO {meta.db_table} ({', '.join(columns)}) "  # noqa: S608 (no user input)
+                f"VALUES {', '.join([row_sql] * len(chunk))} "
+                "ON CONFLICT DO NOTHING RETURNING id",
+                params,
+            )
+            ids += [row[0] for row in cursor.fetchall()]
+    return ids
+
+
+def enqueue_delivery(alert_ids: list[int]) -> None:
+    from correspondence.tasks import deliver_alerts
+
+    for start in range(0, len(alert_ids), DELIVERY_BATCH):
+        deliver_alerts.delay(alert_ids[start : start + DELIVERY_BATCH])
+
+
+# --- The digest ------------------------------------------------------------------------------
+def digest_create(*, day: date) -> int | None:
+    """Raise the direction's digest of `day` when items are overdue; its id, None otherwise.
+
+    One per day (a unique constraint): a second run on the same day creates nothing.
+    """
+    if not overdue_items().exists():
+        return None
+    threshold = timezone.make_aware(datetime.combine(day, time.min))
+    with connection.cursor() as cursor:
+        meta = Alert._meta
+        cursor.execute(
+            f"INSERT INTO {meta.db_table} "  # noqa: S608 (no user input)
+            "(kind, threshold_at, digest_day, created_at, message_id, claimed_by, email_error) "
+            "VALUES (%s, %s, %s, %s, %s, '', '') ON CONFLICT DO NOTHING RETURNING id",
+            [Alert.Kind.DIGEST, threshold, day, timezone.now(), new_message_id()],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def overdue_items(now: datetime | None = None) -> QuerySet[IncomingItem]:
+    """Every open item past its deadline, by gestionnaire then deadline (the digest's list)."""
+    return (
+        IncomingItem.objects.filter(
+            answered_at=None, closed_at=None, due_at__lte=now or timezone.now()
+        )
+        .select_related("assigned_to", "dossier", "sender_intervenant", "sender_client")
+        .order_by("assigned_to__last_name", "assigned_to__first_name", "assigned_to_id", "due_at")
+    )
+
+
+# --- Delivery --------------------------------------------------------------------------------
+@dataclass
+class Delivery:
+    sent: list[int] = field(default_factory=list)
+    refused: dict[int, str] = field(default_factory=dict)
+    cancelled: list[int] = field(default_factory=list)
+
+
+def alerts_deliver(*, alert_ids: list[int], claimer: str) -> Delivery:
+    """Send the alerts `claimer` (a task id) can claim; see step 3 above.
+
+    Raises TransientEmailError when the SMTP server is down or refuses for now: what was sent is
+    recorded, the rest released for the retry.
+    """
+    now = timezone.now()
+    claimable = Alert.objects.filter(
+        pk__in=alert_ids, sent_at=None, cancelled_at=None, email_error=""
+    ).filter(Q(claimed_until=None) | Q(claimed_until__lt=now) | Q(claimed_by=claimer))
+    if not claimable.update(claimed_until=now + CLAIM_DURATION, claimed_by=claimer):
+        return Delivery()
+    claimed = list(
+        Alert.objects.filter(
+            pk__in=alert_ids, claimed_by=claimer, sent_at=None, cancelled_at=None, email_error=""
+        )
+        .select_related(
+            "item__dossier",
+            "item__sender_intervenant",
+            "item__sender_client",
+            "item__assigned_to",
+            "recipient",
+        )
+        .order_by("pk")
+    )
+    result = Delivery()
+    # R8: an item answered since its alert was raised needs no alert any more.
+    result.cancelled = [
+        alert.pk
+        for alert in claimed
+        if alert.item is not None and (alert.item.answered_at or alert.item.closed_at)
+    ]
+    if result.cancelled:
+        Alert.objects.filter(pk__in=result.cancelled, sent_at=None).update(
+            cancelled_at=now, claimed_until=None
+        )
+    cancelled = set(result.cancelled)
+    to_send = [alert for alert in claimed if alert.pk not in cancelled]
+    try:
+        _send(_build_messages(to_send, result), result)
+    finally:
+        _record_refusals(result.refused)
+        done = set(result.sent) | set(result.refused)
+        unsent = [alert.pk for alert in to_send if alert.pk not in done]
+        if unsent:
+            # Released for the retry, which may take them at once.
+            Alert.objects.filter(pk__in=unsent, sent_at=None).update(claimed_until=None)
+    return result
+
+
+def _build_messages(alerts: list[Alert], result: Delivery) -> list[tuple[Alert, object]]:
+    direction = None
+    digest_items = None
+    messages = []
+    with translation.override(settings.LANGUAGE_CODE):
+        for alert in alerts:
+            if alert.for_direction:
+                if direction is None:
+                    direction = direction_emails()
+                to = direction
+            else:
+                to = [alert.recipient.email] if alert.recipient.email else []
+            if not to:
+                # Nobody to write to is a configuration error a person must fix: not retried.
+                result.refused[alert.pk] = "no recipient email address"
+                continue
+            if alert.kind == Alert.Kind.DIGEST:
+                if digest_items is None:
+                    digest_items = list(overdue_items())
+                message = build_digest_message(alert, digest_items, to=to)
+            else:
+                message = build_alert_message(alert, to=to)
+            messages.append((alert, message))
+    return messages
+
+
+def _send(messages: list[tuple[Alert, object]], result: Delivery) -> None:
+    if not messages:
+        return
+    smtp = django_mail.get_connection()
+    recorded = 0
+    try:
+        smtp.open()
+        for alert, message in messages:
+            try:
+                smtp.send_messages([message])
+            except smtplib.SMTPRecipientsRefused as error:
+                result.refused[alert.pk] = str(error.recipients)
+                continue
+            except smtplib.SMTPResponseException as error:
+                if 500 <= error.smtp_code < 600:
+                    result.refused[alert.pk] = f"{error.smtp_code} {error.smtp_error!r}"
+                    continue
+                raise TransientEmailError(str(error)) from error
+            result.sent.append(alert.pk)
+            if len(result.sent) - recorded >= RECORD_EVERY:
+                recorded = _record_sent(result.sent, start=recorded)
+    except (smtplib.SMTPException, OSError) as error:
+        raise TransientEmailError(str(error)) from error
+    finally:
+        _record_sent(result.sent, start=recorded)
+        # After an outage the server is gone already: nothing to close cleanly.
+        with contextlib.suppress(smtplib.SMTPException, OSError):
+            smtp.close()
+
+
+def _record_sent(sent: list[int], *, start: int) -> int:
+    if len(sent) > start:
+        Alert.objects.filter(pk__in=sent[start:]).update(sent_at=timezone.now(), claimed_until=None)
+    return len(sent)
+
+
+def _record_refusals(refused: dict[int, str]) -> None:
+    for pk, error in refused.items():
+        logger.warning("Alert %s: email refused permanently: %s", pk, error)
+        Alert.objects.filter(pk=pk, sent_at=None).update(
+            email_error=error or "refused", claimed_until=None
+        )
+
+
+def direction_emails() -> list[str]:
+    return list(
+        get_user_model()
+        .objects.filter(groups__name=Role.DIRECTION, is_active=True)
+        .exclude(email="")
+        .order_by("pk")
+        .values_list("email", flat=True)
+        .distinct()
+    )
+
+
+def _item_url(item: IncomingItem) -> str:
+    return settings.SITE_URL + reverse("correspondence:item", args=[item.pk])
+
+
+def alert_headers(alert: Alert) -> dict[str, str]:
+    return {"Message-ID": alert.message_id, "X-Gerance-Alert": f"{alert.kind} {alert.pk}"}
+
+
+def build_alert_message(alert: Alert, *, to: list[str]):
+    item = alert.item
+    return emails.build(
+        "alert",
+        {
+            "alert": alert,
+            "item": item,
+            "now": timezone.now(),
+            "url": _item_url(item),
+            "agency": settings.AGENCY_NAME,
+        },
+        to=to,
+        headers=alert_headers(alert),
+    )
+
+
+def build_digest_message(alert: Alert, items: list[IncomingItem], *, to: list[str]):
+    groups: dict[int, dict] = {}
+    for item in items:
+        group = groups.setdefault(item.assigned_to_id, {"user": item.assigned_to, "items": []})
+        group["items"].append({"item": item, "url": _item_url(item)})
+    return emails.build(
+        "alert-digest",
+        {
+            "alert": alert,
+            "groups": list(groups.values()),
+            "count": len(items),
+            "now": timezone.now(),
+            "alerts_url": settings.SITE_URL + reverse("correspondence:alerts"),
+            "agency": settings.AGENCY_NAME,
+        },
+        to=to,
+        headers=alert_headers(alert),
+    )
+
+
+def undelivered_alert_ids(*, older_than: timedelta, limit: int = 5000) -> list[int]:
+    """Alerts still to send whose task was lost (Redis restarted) or whose worker died."""
+    now = timezone.now()
+    return list(
+        Alert.objects.filter(
+            sent_at=None, cancelled_at=None, email_error="", created_at__lt=now - older_than
+        )
+        .filter(Q(claimed_until=None) | Q(claimed_until__lt=now))
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+# --- Reads for the pages ---------------------------------------------------------------------
+def alerts_for(user) -> QuerySet[Alert]:
+    """The alerts a user may see: the direction sees them all, a gestionnaire their own."""
+    alerts = Alert.objects.select_related(
+        "item__dossier", "item__assigned_to", "item__sender_intervenant", "item__sender_client"
+    ).select_related("recipient")
+    if has_role(user, Role.DIRECTION):
+        return alerts
+    return alerts.filter(recipient=user)
+
+
+def badge_count(user) -> int:
+    """Alerts that still call for an action: on items still open, or whose email was refused."""
+    open_item = Q(item__status__in=OPEN_STATUSES)
+    if has_role(user, Role.DIRECTION):
+        mine = Q(recipient=user) | Q(kind=Alert.Kind.ESCALATION) | ~Q(email_error="")
+    else:
+        mine = Q(recipient=user)
+    return (
+        Alert.objects.filter(mine)
+        .filter(open_item | ~Q(email_error=""))
+        .aggregate(count=Count("pk"))["count"]
+    )
