@@ -13,6 +13,8 @@ TEST_REDIS_DB ?= 15
 # A real Redmine (scripts/redmine.sh), one per Redis db number so that concurrent runs keep apart.
 REDMINE_PORT ?= $(shell echo $$((3100 + $(TEST_REDIS_DB))))
 REDMINE_TEST_API_KEY := 0123456789abcdef0123456789abcdef01234567
+# The throw-away IMAP server of the email channel's tests (scripts/dovecot.sh), shared by runs.
+DOVECOT_PORT ?= 3143
 TEST_ENV := DEBUG=false SECRET_KEY=insecure-test-key-only-for-make-test \
 	DATABASE_URL=postgres://postgres@127.0.0.1:5432/$(TEST_DB) \
 	CELERY_BROKER_URL=redis://127.0.0.1:6379/$(TEST_REDIS_DB) \
@@ -21,7 +23,9 @@ TEST_ENV := DEBUG=false SECRET_KEY=insecure-test-key-only-for-make-test \
 	SECURE_SSL_REDIRECT=false SESSION_COOKIE_SECURE=false CSRF_COOKIE_SECURE=false \
 	SECURE_HSTS_SECONDS=0 \
 	REDMINE_URL=http://127.0.0.1:$(REDMINE_PORT) REDMINE_API_KEY=$(REDMINE_TEST_API_KEY) \
-	REDMINE_PORT=$(REDMINE_PORT)
+	REDMINE_PORT=$(REDMINE_PORT) \
+	IMAP_TEST_HOST=127.0.0.1 IMAP_TEST_PORT=$(DOVECOT_PORT) \
+	IMAP_TEST_USER=gestion@agence.test IMAP_TEST_PASSWORD=secret
 PYTEST_ARGS ?=
 
 .PHONY: run test lint install messages
@@ -39,7 +43,8 @@ run: $(STAMP)
 	DEBUG=true PORT=$(PORT) scripts/run-dev.sh
 
 test: $(STAMP)
-	REDMINE_PORT=$(REDMINE_PORT) REDMINE_API_KEY=$(REDMINE_TEST_API_KEY) scripts/test-services.sh
+	REDMINE_PORT=$(REDMINE_PORT) REDMINE_API_KEY=$(REDMINE_TEST_API_KEY) DOVECOT_PORT=$(DOVECOT_PORT) \
+		scripts/test-services.sh
 	$(TEST_ENV) $(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

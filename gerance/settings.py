@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "correspondence",
     "ged",
     "redmine_bridge",
+    "mailbox",
 ]
 
 MIDDLEWARE = [
@@ -344,4 +345,41 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+}
+
+# --- Email channel (mailbox: R7, R8) -------------------------------------------------------
+# The mailboxes read by beat, one URL each (format in mailbox/config.py and the README);
+# none by default: emails are then registered by hand.
+try:
+    from mailbox.config import parse_mailbox_urls
+
+    MAILBOXES = parse_mailbox_urls(env.list("MAILBOX_URLS", default=[]))
+except ValueError as exc:
+    raise ImproperlyConfigured(f"MAILBOX_URLS: {exc}") from exc
+MAILBOX_POLL_SECONDS = env.int("MAILBOX_POLL_SECONDS", default=60)
+# Limits, beyond which a message is quarantined (its raw bytes kept) instead of registered.
+# The whole message is filed in the GED as an .eml: the default follows the GED's own limit.
+MAILBOX_MAX_MESSAGE_SIZE = env.int("MAILBOX_MAX_MESSAGE_SIZE", default=GED_MAX_UPLOAD_SIZE)
+MAILBOX_MAX_PARTS = env.int("MAILBOX_MAX_PARTS", default=200)
+MAILBOX_MAX_DEPTH = env.int("MAILBOX_MAX_DEPTH", default=12)
+# Messages taken per run and per mailbox, fetched this many at a time; a run stops taking new
+# ones after MAILBOX_RUN_SECONDS, well within the task's time limit.
+MAILBOX_BATCH_SIZE = env.int("MAILBOX_BATCH_SIZE", default=1000)
+MAILBOX_FETCH_CHUNK = env.int("MAILBOX_FETCH_CHUNK", default=50)
+MAILBOX_RUN_SECONDS = env.int(
+    "MAILBOX_RUN_SECONDS", default=min(240, CELERY_TASK_SOFT_TIME_LIMIT // 2)
+)
+MAILBOX_IMAP_TIMEOUT = env.int("MAILBOX_IMAP_TIMEOUT", default=30)
+# A message whose processing fails this many times (a bug, not an outage) is quarantined.
+MAILBOX_MAX_ATTEMPTS = env.int("MAILBOX_MAX_ATTEMPTS", default=3)
+# The inactive account shown as having registered what the mailbox delivers.
+MAILBOX_ROBOT_USERNAME = env.str("MAILBOX_ROBOT_USERNAME", default="boite-mail")
+for _name in ("POLL_SECONDS", "MAX_MESSAGE_SIZE", "MAX_PARTS", "MAX_DEPTH", "BATCH_SIZE",
+              "FETCH_CHUNK", "RUN_SECONDS", "IMAP_TIMEOUT", "MAX_ATTEMPTS"):  # fmt: skip
+    if globals()[f"MAILBOX_{_name}"] <= 0:
+        raise ImproperlyConfigured(f"MAILBOX_{_name} must be a positive number.")
+CELERY_BEAT_SCHEDULE["mailbox-poll"] = {
+    "task": "mailbox.tasks.poll_mailboxes",
+    "schedule": MAILBOX_POLL_SECONDS,
+    "options": {"expires": MAILBOX_POLL_SECONDS * 0.9},
 }

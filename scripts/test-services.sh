@@ -46,3 +46,7 @@ if [ -n "${REDMINE_PORT:-}" ]; then
     scripts/redmine.sh start "$REDMINE_PORT" >/dev/null \
         || fail "Redmine could not be started on 127.0.0.1:$REDMINE_PORT; see the messages of scripts/redmine.sh above."
 fi
+
+# The email channel's tests read a real IMAP server: a throw-away Dovecot on the loopback.
+DOVECOT_PORT="${DOVECOT_PORT:-3143}" "$(dirname "$0")/dovecot.sh" start >/dev/null \
+    || fail "the test IMAP server (Dovecot) did not start; run 'scripts/dovecot.sh start' to see why."

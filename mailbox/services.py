@@ -1,0 +1,630 @@
+"""Writes of the email channel: take messages from the mailboxes, register or sort them, archive.
+
+The guarantees (README, "Email channel"):
+- no loss: a message leaves the folder read (moved to the archive folder, R7) only after the
+  database has committed what became of it and its files are in the GED;
+- no duplicate: the row of a message is unique per mailbox UIDVALIDITY + UID and per Message-ID,
+  so a reader that died between the commit and the move, or two readers at once, register it once;
+- one bad message never stops the others: it is quarantined with its reason and raw bytes.
+"""
+
+import hashlib
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.db import DatabaseError, IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from contacts.models import Client, Dossier, Intervenant
+from correspondence.models import Channel, IncomingItem
+from correspondence.services import item_register
+from ged.services import StorageUnavailable, document_store
+from mailbox import imap, routing
+from mailbox.config import MailboxSettings
+from mailbox.models import InboundMessage, Mailbox, RefusedAttachment, SentCopy, State
+from mailbox.parsing import MalformedEmail, ParsedEmail, parse_email
+
+logger = logging.getLogger(__name__)
+
+# A point of an item is the email's text; beyond this it is cut (the whole email is in the GED).
+MAX_POINT_CHARS = 20_000
+# Errors that are the world's fault, not the message's: stop the run, keep the message, retry.
+TRANSIENT_ERRORS = (imap.ImapUnavailable, StorageUnavailable, DatabaseError)
+
+
+def mailbox_robot():
+    """The account that registers what the mailbox delivers (never logs in: inactive)."""
+    User = get_user_model()
+    user, _created = User.objects.get_or_create(
+        username=settings.MAILBOX_ROBOT_USERNAME,
+        defaults={"first_name": _("Mailbox"), "is_active": False},
+    )
+    return user
+
+
+# --- Taking one message ---------------------------------------------------------------------
+
+
+def message_take(
+    *,
+    mailbox: Mailbox,
+    uidvalidity: int,
+    uid: int,
+    raw: bytes,
+    internaldate: datetime | None,
+    size: int | None = None,
+    too_large: bool = False,
+) -> InboundMessage:
+    """Record, file and route one message of `mailbox`; idempotent per UIDVALIDITY + UID.
+
+    1. A row already done for this UID is returned as is (the caller only moves the message).
+    2. A malformed or too large message is quarantined with its reason and raw bytes.
+    3. A new row is claimed (unique UID and Message-ID; the same Message-ID seen before makes
+       a duplicate row that points to the first one).
+    4. The .eml and the attachments are filed in the GED, outside any transaction (the GED
+       de-duplicates, so a second attempt files nothing twice); a refused attachment is listed.
+    5. In one transaction, with the row locked: the message is routed (thread, automatic reply,
+       registration as an item, or triage).
+    `raw` holds only the header block when `too_large`.
+    """
+    existing = _existing(mailbox, uidvalidity, uid)
+    if existing is not None and existing.state != State.PENDING:
+        return existing
+    received_at = _received_at(internaldate, None)
+    size = size if size is not None else len(raw)
+    if too_large:
+        reason = _("The message is too large (%(size)s bytes; the limit is %(limit)s).") % {
+            "size": size,
+            "limit": settings.MAILBOX_MAX_MESSAGE_SIZE,
+        }
+        return _quarantine_new(mailbox, uidvalidity, uid, raw, received_at, size, reason)
+    try:
+        parsed = parse_email(raw)
+    except MalformedEmail as error:
+        return _quarantine_new(mailbox, uidvalidity, uid, raw, received_at, size, error.reason)
+    except Exception as error:  # the standard library's parser has bugs on garbage too
+        logger.warning("UID %s of %s: unreadable message: %r", uid, mailbox, error)
+        reason = _("The message cannot be read: %(error)s") % {"error": repr(error)[:300]}
+        return _quarantine_new(mailbox, uidvalidity, uid, raw, received_at, size, reason)
+
+    received_at = _received_at(internaldate, parsed.date)
+    message = existing or _claim(
+        mailbox, uidvalidity, uid, parsed, raw=raw, received_at=received_at, size=size
+    )
+    if message.state != State.PENDING:
+        return message
+    try:
+        documents = _file_documents(message, parsed, raw)
+    except ValidationError as error:
+        if isinstance(error, StorageUnavailable):
+            raise
+        # R7: an email whose original cannot be filed cannot be processed.
+        reason = _("The original cannot be filed in the GED: %(reason)s") % {
+            "reason": " ".join(error.messages)
+        }
+        return _quarantine_row(message, raw, reason)
+    with transaction.atomic():
+        message = InboundMessage.objects.select_for_update().get(pk=message.pk)
+        if message.state == State.PENDING:
+            _route(message, parsed, raw, documents)
+    return message
+
+
+def _existing(mailbox, uidvalidity, uid) -> InboundMessage | None:
+    return InboundMessage.objects.filter(mailbox=mailbox, uidvalidity=uidvalidity, uid=uid).first()
+
+
+def _received_at(internaldate: datetime | None, date_header: datetime | None) -> datetime:
+    """The server's INTERNALDATE, else the Date header; never in the future (clock skew)."""
+    now = timezone.now()
+    return min(internaldate or date_header or now, now)
+
+
+def _raw_key(raw: bytes) -> str:
+    return "sha256:" + hashlib.sha256(raw).hexdigest()
+
+
+def _claim(mailbox, uidvalidity, uid, parsed: ParsedEmail, *, raw, received_at, size):
+    fields = {
+        "mailbox": mailbox,
+        "uidvalidity": uidvalidity,
+        "uid": uid,
+        "message_id": parsed.message_id,
+        "received_at": received_at,
+        "size": size,
+        "from_address": parsed.from_address,
+        "from_name": parsed.from_name,
+        "subject": parsed.subject[:998],
+        "body": parsed.body,
+        "automatic_kind": parsed.automatic_kind,
+    }
+    return _insert(fields, dedupe_key=parsed.message_id or _raw_key(raw), state=State.PENDING)
+
+
+def _insert(fields: dict, *, dedupe_key: str, state: str, **extra) -> InboundMessage:
+    """Insert the row of a message; the unique constraints decide between two readers."""
+    try:
+        with transaction.atomic():
+            return InboundMessage.objects.create(
+                **fields, dedupe_key=dedupe_key, state=state, **extra
+            )
+    except IntegrityError:
+        existing = _existing(fields["mailbox"], fields["uidvalidity"], fields["uid"])
+        if existing is not None:
+            return existing  # another reader took this very UID first
+        original = (
+            InboundMessage.objects.filter(dedupe_key=dedupe_key)
+            .exclude(state=State.DUPLICATE)
+            .first()
+        )
+        if original is None:
+            raise
+        # The same message again (another mailbox, a new UIDVALIDITY, a re-sent copy).
+        extra.pop("raw", None)
+        with transaction.atomic():
+            return InboundMessage.objects.create(
+                **{**fields, **extra},
+                dedupe_key=dedupe_key,
+                state=State.DUPLICATE,
+                duplicate_of=original,
+            )
+
+
+def _quarantine_new(mailbox, uidvalidity, uid, raw, received_at, size, reason) -> InboundMessage:
+    fields = {
+        "mailbox": mailbox,
+        "uidvalidity": uidvalidity,
+        "uid": uid,
+        "received_at": received_at,
+        "size": size,
+        "subject": _best_effort_subject(raw),
+    }
+    return _insert(
+        fields,
+        dedupe_key=_raw_key(raw),
+        state=State.QUARANTINED,
+        quarantine_reason=reason,
+        raw=raw,
+    )
+
+
+def _best_effort_subject(raw: bytes) -> str:
+    """The subject as far as it can be read, for the quarantine list (never trusted)."""
+    for line in raw[:16384].splitlines():
+        if not line.strip():
+            break
+        if line[:8].lower() == b"subject:":
+            return line[8:].decode("utf-8", errors="replace").strip()[:998]
+    return ""
+
+
+def _quarantine_row(message: InboundMessage, raw: bytes, reason: str) -> InboundMessage:
+    InboundMessage.objects.filter(pk=message.pk, state=State.PENDING).update(
+        state=State.QUARANTINED, quarantine_reason=reason, raw=raw
+    )
+    message.refresh_from_db()
+    return message
+
+
+@dataclass
+class _Filed:
+    eml: ContentFile
+    attachments: list[tuple[str, bytes]] = field(default_factory=list)  # accepted ones
+
+
+def _eml_name(parsed: ParsedEmail) -> str:
+    stem = slugify(parsed.subject)[:80] or "message"
+    return f"{stem}.eml"
+
+
+def _file_documents(message: InboundMessage, parsed: ParsedEmail, raw: bytes) -> _Filed:
+    """File the .eml and every attachment in the GED under the message (R7); list refusals.
+
+    The .eml must be accepted (ValidationError otherwise); an attachment the GED refuses is
+    recorded with the GED's reason. StorageUnavailable propagates: the run stops and retries.
+    """
+    robot = mailbox_robot()
+    eml = ContentFile(raw, name=_eml_name(parsed))
+    document_store(file=eml, owner=message, added_by=robot)
+    filed = _Filed(eml=eml)
+    refused = []
+    for position, attachment in enumerate(parsed.attachments, 1):
+        reason = attachment.refused_reason
+        if not reason:
+            try:
+                document_store(
+                    file=ContentFile(attachment.data, name=attachment.filename),
+                    owner=message,
+                    added_by=robot,
+                )
+            except StorageUnavailable:
+                raise
+            except ValidationError as error:
+                reason = " ".join(error.messages)
+            else:
+                filed.attachments.append((attachment.filename, attachment.data))
+                continue
+        refused.append(
+            RefusedAttachment(
+                message=message,
+                position=position,
+                filename=attachment.filename[:255],
+                content_type=attachment.content_type[:255],
+                size=len(attachment.data),
+                reason=reason,
+            )
+        )
+    RefusedAttachment.objects.bulk_create(refused, ignore_conflicts=True)
+    return filed
+
+
+def _route(message: InboundMessage, parsed: ParsedEmail, raw: bytes, filed: _Filed) -> None:
+    """Decide what the message is, inside the caller's transaction (the row is locked)."""
+    robot = mailbox_robot()
+    thread = routing.thread_item(parsed)
+    if parsed.automatic_kind:
+        # No answer expected, no deadline; linked to the item it concerns when we know it.
+        _set(message, state=State.AUTOMATIC, thread_item=thread)
+        return
+    if thread is not None:
+        # A reply in one of our threads: shown on the item, not a new request (the gestionnaire
+        # may split it off if it asks for something new).
+        document_store(file=filed.eml, owner=thread, added_by=robot)
+        _set(message, state=State.THREADED, thread_item=thread)
+        return
+    place = routing.destination(parsed, at=message.received_at)
+    if place.dossier is None:
+        _set(message, state=State.TRIAGE, triage_reason=place.reason)
+        return
+    try:
+        with transaction.atomic():
+            item = _register(
+                message,
+                filed,
+                sender=place.sender,
+                dossier=place.dossier,
+                subject=parsed.subject,
+                points=[_point_text(parsed.body, parsed.subject)],
+                by=robot,
+                assigned_to=place.dossier.gestionnaire,
+            )
+    except (ValidationError, PermissionDenied) as error:
+        # R1 (no valid mandate) and the like: a person decides, the deadline runs all the same.
+        reason = " ".join(getattr(error, "messages", [str(error)]))
+        _set(message, state=State.TRIAGE, triage_reason=reason)
+        return
+    _set(message, state=State.REGISTERED, item=item)
+
+
+def _point_text(body: str, subject: str) -> str:
+    text = body.strip() or subject.strip() or _("(email without text)")
+    return text if len(text) <= MAX_POINT_CHARS else text[:MAX_POINT_CHARS] + " […]"
+
+
+def _register(
+    message, filed: _Filed, *, sender, dossier, subject, points, by, assigned_to, force_reason=""
+):
+    """Register the message as an email item: R1 and R8 are the correspondence service's."""
+    item = item_register(
+        channel=Channel.EMAIL,
+        received_at=message.received_at,  # R8: 48 hours from reception, not from sorting
+        sender=sender,
+        dossier=dossier,
+        subject=(subject.strip() or _("(no subject)"))[:200],
+        points=points,
+        assigned_to=assigned_to,
+        by=by,
+        force_reason=force_reason,
+        originals=[filed.eml],
+    )
+    # Attachments straight to the GED (not as "originals": only the .eml is the original, and
+    # its Message-ID is the one our reply must refer to).
+    for filename, data in filed.attachments:
+        document_store(file=ContentFile(data, name=filename), owner=item, added_by=by)
+    return item
+
+
+def _set(message: InboundMessage, **fields) -> None:
+    for name, value in fields.items():
+        setattr(message, name, value)
+    # Field checks here; the constraints (states and their reasons) are the database's.
+    # (the foreign keys come from rows just read: no query to check them again).
+    message.full_clean(
+        exclude=["raw", "mailbox", "item", "thread_item", "duplicate_of", "resolved_by"],
+        validate_unique=False,
+        validate_constraints=False,
+    )
+    message.save(update_fields=list(fields))
+
+
+def message_record_failure(*, message_id: int, error: Exception) -> InboundMessage:
+    """A bug (not an outage) while routing: retry at the next run, quarantine after a few."""
+    message = InboundMessage.objects.get(pk=message_id)
+    attempts = message.attempts + 1
+    text = repr(error)[:1000]
+    if attempts >= settings.MAILBOX_MAX_ATTEMPTS:
+        reason = _("Processing failed %(count)s times: %(error)s") % {
+            "count": attempts,
+            "error": text,
+        }
+        InboundMessage.objects.filter(pk=message.pk, state=State.PENDING).update(
+            attempts=attempts, last_error=text, state=State.QUARANTINED, quarantine_reason=reason
+        )
+    else:
+        InboundMessage.objects.filter(pk=message.pk).update(attempts=attempts, last_error=text)
+    message.refresh_from_db()
+    return message
+
+
+# --- Reading a mailbox ----------------------------------------------------------------------
+
+
+@dataclass
+class PollResult:
+    mailbox: str
+    claimed: bool = True
+    taken: int = 0
+    archived: int = 0
+    failed: int = 0
+    sent_copies: int = 0
+    error: str = ""
+    states: dict = field(default_factory=dict)
+
+
+def mailbox_sync(config: MailboxSettings) -> Mailbox:
+    mailbox, _created = Mailbox.objects.update_or_create(
+        name=config.name,
+        defaults={
+            "address": f"{config.user} · {config.host}:{config.port}",
+            "folder": config.folder,
+            "archive_folder": config.archive_folder,
+        },
+    )
+    return mailbox
+
+
+def _claim_mailbox(mailbox: Mailbox) -> bool:
+    """One reader per mailbox at a time: a conditional UPDATE, 1 row or 0."""
+    now = timezone.now()
+    lease = timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
+    return bool(
+        Mailbox.objects.filter(pk=mailbox.pk)
+        .filter(Q(claimed_until=None) | Q(claimed_until__lt=now))
+        .update(claimed_until=now + lease, last_run_at=now)
+    )
+
+
+def mailbox_poll(*, config: MailboxSettings, deadline: float | None = None) -> PollResult:
+    """Read `config`'s folder: take every new message, then move it to the archive folder.
+
+    Stops (and retries at the next beat) when the server, the storage or the database fails;
+    the messages not yet committed simply stay in the folder.
+    """
+    mailbox = mailbox_sync(config)
+    result = PollResult(mailbox=mailbox.name)
+    if not _claim_mailbox(mailbox):
+        result.claimed = False
+        return result
+    deadline = deadline or time.monotonic() + settings.MAILBOX_RUN_SECONDS
+    try:
+        with imap.session(config) as session:
+            _poll(session, mailbox, config, result, deadline)
+            if config.sent_folder:
+                result.sent_copies = _append_sent_copies(session, mailbox, config, deadline)
+    except TRANSIENT_ERRORS as error:
+        result.error = str(error)[:1000] or repr(error)
+        logger.warning("Mailbox %s: %s", mailbox, result.error)
+        Mailbox.objects.filter(pk=mailbox.pk).update(last_error=result.error, claimed_until=None)
+        return result
+    except BaseException:
+        Mailbox.objects.filter(pk=mailbox.pk).update(claimed_until=None)
+        raise
+    Mailbox.objects.filter(pk=mailbox.pk).update(
+        last_error="", last_success_at=timezone.now(), claimed_until=None
+    )
+    return result
+
+
+def _poll(session, mailbox: Mailbox, config: MailboxSettings, result: PollResult, deadline):
+    session.ensure_folder(config.archive_folder)
+    uidvalidity = session.select(config.folder)
+    if mailbox.uidvalidity != uidvalidity:
+        if mailbox.uidvalidity is not None:
+            # Every UID is new: the Message-IDs keep what was already taken from registering again.
+            logger.warning("Mailbox %s: UIDVALIDITY changed to %s", mailbox, uidvalidity)
+        Mailbox.objects.filter(pk=mailbox.pk).update(uidvalidity=uidvalidity)
+    envelopes = session.envelopes(limit=settings.MAILBOX_BATCH_SIZE)
+    done = {
+        uid
+        for uid, state in InboundMessage.objects.filter(
+            mailbox=mailbox, uidvalidity=uidvalidity, uid__in=[e.uid for e in envelopes]
+        ).values_list("uid", "state")
+        if state != State.PENDING
+    }
+    to_move = [e.uid for e in envelopes if e.uid in done]
+    _archive(session, mailbox, uidvalidity, to_move, config, result)
+    pending = [e for e in envelopes if e.uid not in done]
+    chunk_size = settings.MAILBOX_FETCH_CHUNK
+    for start in range(0, len(pending), chunk_size):
+        if time.monotonic() > deadline:
+            break  # the next beat goes on from here
+        chunk = pending[start : start + chunk_size]
+        limit = settings.MAILBOX_MAX_MESSAGE_SIZE
+        small = [e.uid for e in chunk if e.size <= limit]
+        raws = session.fetch(small)
+        raws.update(session.fetch([e.uid for e in chunk if e.size > limit], headers_only=True))
+        moved = []
+        for envelope in chunk:
+            raw = raws.get(envelope.uid)
+            if raw is None:
+                continue  # expunged meanwhile by someone else
+            message = _take_safely(mailbox, uidvalidity, envelope, raw, result)
+            if message is not None and message.state != State.PENDING:
+                moved.append(envelope.uid)
+                result.states[message.state] = result.states.get(message.state, 0) + 1
+        # R7: moved to the archive folder only now that the rows above are committed.
+        _archive(session, mailbox, uidvalidity, moved, config, result)
+
+
+def _take_safely(mailbox, uidvalidity, envelope, raw, result) -> InboundMessage | None:
+    try:
+        message = message_take(
+            mailbox=mailbox,
+            uidvalidity=uidvalidity,
+            uid=envelope.uid,
+            raw=raw,
+            internaldate=envelope.internaldate,
+            size=envelope.size,
+            too_large=envelope.size > settings.MAILBOX_MAX_MESSAGE_SIZE,
+        )
+    except TRANSIENT_ERRORS:
+        raise
+    except Exception as error:
+        logger.exception("Mailbox %s: UID %s failed", mailbox, envelope.uid)
+        result.failed += 1
+        row = _existing(mailbox, uidvalidity, envelope.uid)
+        return message_record_failure(message_id=row.pk, error=error) if row else None
+    result.taken += 1
+    return message
+
+
+def _archive(session, mailbox, uidvalidity, uids, config, result) -> None:
+    if not uids:
+        return
+    session.move(uids, config.archive_folder)
+    InboundMessage.objects.filter(
+        mailbox=mailbox, uidvalidity=uidvalidity, uid__in=uids, archived_at=None
+    ).update(archived_at=timezone.now())
+    result.archived += len(uids)
+
+
+def _append_sent_copies(session, mailbox, config: MailboxSettings, deadline) -> int:
+    """Append the copy of each email reply we sent to the Sent folder, once.
+
+    Idempotent without a transaction around the network: the folder is searched for the reply's
+    Message-ID before appending, so a crash between the APPEND and the row leaves one copy.
+    """
+    from correspondence.models import Reply
+
+    replies = (
+        Reply.objects.filter(via=Reply.Via.EMAIL, email_sent_at__isnull=False)
+        .exclude(document=None)
+        .exclude(pk__in=SentCopy.objects.values("reply"))
+        .select_related("document")
+        .order_by("email_sent_at")[:100]
+    )
+    count = 0
+    for reply in replies:
+        if time.monotonic() > deadline:
+            break
+        if not session.contains_message_id(config.sent_folder, reply.message_id):
+            with reply.document.file.open("rb") as stored:
+                raw = stored.read()
+            session.append(raw, config.sent_folder, at=reply.email_sent_at)
+        SentCopy.objects.get_or_create(reply=reply, defaults={"mailbox": mailbox})
+        count += 1
+    return count
+
+
+def mailboxes_poll() -> list[PollResult]:
+    return [mailbox_poll(config=config) for config in settings.MAILBOXES]
+
+
+# --- What a person decides ------------------------------------------------------------------
+
+
+def _stored_originals(message: InboundMessage) -> _Filed:
+    """The .eml and accepted attachments filed under the message, read back from the GED."""
+    from ged.selectors import documents_for
+
+    documents = sorted(documents_for(message), key=lambda d: (d.added_at, d.pk))
+    # The .eml is filed first (see _file_documents); a forwarded message comes later.
+    eml = next((d for d in documents if d.content_type == "message/rfc822"), None)
+    if eml is None:
+        raise ValidationError(_("The original email is missing from the GED."))
+
+    def read(document) -> bytes:
+        with document.file.open("rb") as stored:
+            return stored.read()
+
+    filed = _Filed(eml=ContentFile(read(eml), name=eml.original_filename))
+    filed.attachments = [(d.original_filename, read(d)) for d in documents if d.pk != eml.pk]
+    return filed
+
+
+@transaction.atomic
+def message_register(
+    *,
+    message: InboundMessage,
+    dossier: Dossier,
+    sender: Intervenant | Client,
+    subject: str,
+    points: list[str],
+    by,
+    force_reason: str = "",
+) -> IncomingItem:
+    """Register a sorted message (triage) or split a threaded reply into a new item.
+
+    The item is received when the email was (R8: the deadline runs from reception); R1 is
+    checked by the correspondence service, which only lets the direction force it.
+    """
+    message = InboundMessage.objects.select_for_update().get(pk=message.pk)
+    if message.state not in (State.TRIAGE, State.THREADED):
+        raise ValidationError(_("This email has already been dealt with."))
+    item = _register(
+        message,
+        _stored_originals(message),
+        sender=sender,
+        dossier=dossier,
+        subject=subject,
+        points=points,
+        by=by,
+        assigned_to=dossier.gestionnaire,
+        force_reason=force_reason,
+    )
+    now = timezone.now()
+    _set(
+        message,
+        state=State.REGISTERED,
+        item=item,
+        resolved_at=now,
+        resolved_by=by,
+        acknowledged_at=message.acknowledged_at or now,
+    )
+    return item
+
+
+@transaction.atomic
+def message_dismiss(*, message: InboundMessage, reason: str, by) -> InboundMessage:
+    """Set aside a message that asks for nothing (advertising, spam), saying why."""
+    message = InboundMessage.objects.select_for_update().get(pk=message.pk)
+    if message.state not in (State.TRIAGE, State.QUARANTINED):
+        raise ValidationError(_("Only an email to be sorted or in quarantine can be dismissed."))
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why this email is dismissed.")})
+    _set(
+        message,
+        state=State.DISMISSED,
+        dismiss_reason=reason.strip(),
+        resolved_at=timezone.now(),
+        resolved_by=by,
+    )
+    return message
+
+
+def message_acknowledge(*, message: InboundMessage, by) -> bool:
+    """Mark a reply threaded on an item as read (a claim: True for the first reader only)."""
+    return bool(
+        InboundMessage.objects.filter(pk=message.pk, acknowledged_at=None).update(
+            acknowledged_at=timezone.now(), resolved_by=by
+        )
+    )
