@@ -1,9 +1,13 @@
-"""Fixtures of the correspondence tests: a dossier, a duly mandated notary, documents."""
+"""Fixtures of the correspondence tests: a dossier, a duly mandated notary, documents, SMTP."""
 
+import asyncio
 import datetime
+import socket
+from email import message_from_bytes
 from io import BytesIO
 
 import pytest
+from aiosmtpd.controller import Controller
 from django.core.files.base import ContentFile
 from reportlab.pdfgen import canvas
 
@@ -58,3 +62,73 @@ def notary(dossier, gestionnaire):
 def stranger():
     """A lawyer with no mandate for anyone."""
     return IntervenantFactory(kind="lawyer", name="Maître Inconnu")
+
+
+class Mailbox:
+    """An SMTP handler that keeps what it receives, or refuses it with a given reply.
+
+    `hold` (seconds) slows every message down, so that a test can act in the middle of a batch;
+    `on_message(mailbox)`, called before a message is kept, may return a reply that refuses it.
+    """
+
+    def __init__(self):
+        self.messages = []
+        self.refusal = None
+        self.hold = 0.0
+        self.on_message = None
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.refusal:
+            return self.refusal
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.hold:
+            await asyncio.sleep(self.hold)
+        if self.on_message is not None:
+            reply = self.on_message(self)
+            if reply:
+                return reply
+        self.messages.append(message_from_bytes(envelope.content))
+        return "250 Message accepted"
+
+    def message_ids(self) -> list[str]:
+        return [message["Message-ID"] for message in self.messages]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class SmtpServer:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 that can be stopped and started again."""
+
+    def __init__(self, mailbox: Mailbox, port: int):
+        self.mailbox, self.port, self.controller = mailbox, port, None
+
+    def start(self) -> None:
+        self.controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server that Django's SMTP backend sends to; yields its Mailbox."""
+    mailbox = Mailbox()
+    server = SmtpServer(mailbox, free_port())
+    server.start()
+    mailbox.server = server
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", server.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    yield mailbox
+    server.stop()

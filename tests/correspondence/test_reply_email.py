@@ -1,55 +1,17 @@
 """Email replies through a real SMTP server on 127.0.0.1 (aiosmtpd): once, one Message-ID."""
 
-import socket
 from datetime import timedelta
 from email import message_from_bytes
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.utils import timezone
 
 from correspondence import mail, services, tasks
 from correspondence.models import Channel, Reply
 from tests.correspondence.conftest import eml_file
+from tests.correspondence.conftest import free_port as _free_port
 
 pytestmark = pytest.mark.django_db
-
-
-class Mailbox:
-    """An SMTP handler that keeps what it receives, or refuses it with a given reply."""
-
-    def __init__(self):
-        self.messages = []
-        self.refusal = None
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if self.refusal:
-            return self.refusal
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(message_from_bytes(envelope.content))
-        return "250 Message accepted"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def smtp_server(settings):
-    mailbox = Mailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    yield mailbox
-    controller.stop()
 
 
 @pytest.fixture

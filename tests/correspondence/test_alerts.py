@@ -1,0 +1,292 @@
+"""R8: beat warns before, alerts at, and escalates after each deadline, once per item and kind."""
+
+from datetime import datetime, timedelta
+
+import pytest
+import time_machine
+from django.db import IntegrityError, transaction
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from correspondence import alerts, services
+from correspondence.models import Alert, Channel, IncomingItem, Reply
+from tests.correspondence.alerting import PARIS, RECEIVED, make_items, register
+
+pytestmark = pytest.mark.django_db
+
+TINY = timedelta(microseconds=1)
+
+
+@pytest.fixture
+def item(gestionnaire, dossier, notary):
+    return register(gestionnaire=gestionnaire, dossier=dossier, sender=notary)
+
+
+def sweep_at(moment: datetime) -> list[Alert]:
+    with time_machine.travel(moment, tick=False):
+        result = alerts.alerts_sweep()
+    return list(Alert.objects.filter(pk__in=result.alert_ids).order_by("pk"))
+
+
+def test_it_fixes_the_three_thresholds_when_the_item_is_registered(item, gestionnaire, dossier):
+    assert item.due_at == datetime(2026, 12, 2, 9, 0, tzinfo=PARIS)
+    assert item.warn_at == datetime(2026, 12, 1, 21, 0, tzinfo=PARIS)  # 12 hours before
+    assert item.escalate_at == datetime(2026, 12, 3, 9, 0, tzinfo=PARIS)  # 24 hours after
+    assert item.next_alert_at == item.warn_at
+
+
+def test_a_letter_is_warned_18_hours_before_its_deadline(gestionnaire, dossier, notary):
+    letter = register(
+        gestionnaire=gestionnaire, dossier=dossier, sender=notary, channel=Channel.LETTER
+    )
+
+    assert letter.due_at - letter.warn_at == timedelta(hours=18)
+
+
+def test_an_oral_exchange_has_no_alert(gestionnaire, dossier, notary):
+    from correspondence.models import Kind
+
+    with time_machine.travel(RECEIVED, tick=False):
+        call = services.item_register(
+            channel=Channel.CALL,
+            kind=Kind.REQUEST,
+            received_at=RECEIVED,
+            sender=notary,
+            dossier=dossier,
+            subject="Appel",
+            points=["Rappeler"],
+            assigned_to=gestionnaire,
+            by=gestionnaire,
+        )
+
+    assert (call.warn_at, call.due_at, call.escalate_at, call.next_alert_at) == (None,) * 4
+
+
+def test_it_warns_the_gestionnaire_exactly_at_the_warning_threshold(item, gestionnaire):
+    assert sweep_at(item.warn_at - TINY) == []
+
+    [warning] = sweep_at(item.warn_at)
+
+    assert (warning.kind, warning.recipient, warning.item) == ("warning", gestionnaire, item)
+    assert warning.threshold_at == item.warn_at
+    item.refresh_from_db()
+    assert item.next_alert_at == item.due_at
+
+
+def test_it_alerts_the_gestionnaire_exactly_at_the_deadline(item, gestionnaire):
+    sweep_at(item.warn_at)
+
+    assert sweep_at(item.due_at - TINY) == []
+    [overdue] = sweep_at(item.due_at)
+
+    assert (overdue.kind, overdue.recipient) == ("overdue", gestionnaire)
+    item.refresh_from_db()
+    assert item.next_alert_at == item.escalate_at
+
+
+def test_it_escalates_to_the_direction_exactly_24_hours_after_the_deadline(item):
+    sweep_at(item.warn_at)
+    sweep_at(item.due_at)
+
+    assert sweep_at(item.escalate_at - TINY) == []
+    [escalation] = sweep_at(item.escalate_at)
+
+    assert (escalation.kind, escalation.recipient) == ("escalation", None)
+    item.refresh_from_db()
+    assert item.next_alert_at is None  # nothing left: the item leaves the sweep's index
+    assert sweep_at(item.escalate_at + timedelta(days=3)) == []
+    assert item.alerts.count() == 3
+
+
+def test_the_escalation_delay_is_a_setting(settings, gestionnaire, dossier, notary):
+    settings.ALERT_ESCALATION_HOURS = 4
+    settings.ALERT_WARNING_SHARE = 0.5
+
+    item = register(gestionnaire=gestionnaire, dossier=dossier, sender=notary)
+
+    assert item.escalate_at - item.due_at == timedelta(hours=4)
+    assert item.due_at - item.warn_at == timedelta(hours=24)
+
+
+def test_an_item_registered_late_gets_its_overdue_alert_and_escalation_but_no_warning(
+    gestionnaire, dossier, notary
+):
+    received = RECEIVED - timedelta(days=5)
+    item = register(gestionnaire=gestionnaire, dossier=dossier, sender=notary, received_at=received)
+
+    created = sweep_at(RECEIVED + timedelta(minutes=2))
+
+    assert sorted(alert.kind for alert in created) == ["escalation", "overdue"]
+    item.refresh_from_db()
+    assert item.next_alert_at is None
+
+
+def test_answering_stops_the_future_alerts(item, gestionnaire):
+    sweep_at(item.warn_at)
+    IncomingItem.objects.filter(pk=item.pk).update(original_filed_at=RECEIVED)  # R7
+    with time_machine.travel(item.warn_at + timedelta(hours=1), tick=False):
+        services.reply_send(
+            item=item,
+            by=gestionnaire,
+            draft=services.ReplyDraft(
+                via=Reply.Via.LETTER,
+                dated=timezone.localdate(),
+                answers={point.pk: "Ci-joint." for point in item.points.all()},
+            ),
+        )
+    item.refresh_from_db()
+
+    assert item.next_alert_at is None
+    assert sweep_at(item.escalate_at + timedelta(hours=1)) == []
+    assert list(item.alerts.values_list("kind", flat=True)) == ["warning"]
+
+
+def test_closing_stops_the_future_alerts(gestionnaire, dossier, notary):
+    from correspondence.models import Status
+
+    item = register(gestionnaire=gestionnaire, dossier=dossier, sender=notary)
+    IncomingItem.objects.filter(pk=item.pk).update(
+        answered_at=RECEIVED, status=Status.ANSWERED, original_filed_at=RECEIVED
+    )
+    services.item_close(item=item, by=gestionnaire)
+    item.refresh_from_db()
+
+    assert item.next_alert_at is None
+
+
+def test_an_item_answered_by_other_means_leaves_the_sweep_without_an_alert(item):
+    # Belt and braces: should some future code answer an item without clearing next_alert_at,
+    # the sweep raises nothing for it and takes it out of its index.
+    IncomingItem.objects.filter(pk=item.pk).update(
+        answered_at=RECEIVED, status="answered", original_filed_at=RECEIVED
+    )
+
+    assert sweep_at(item.escalate_at) == []
+    item.refresh_from_db()
+    assert item.next_alert_at is None
+
+
+def test_reassigning_sends_the_next_alerts_to_the_new_gestionnaire(
+    item, gestionnaire, other_gestionnaire, direction
+):
+    [warning] = sweep_at(item.warn_at)
+    services.item_assign(item=item, to=other_gestionnaire, by=direction)
+
+    [overdue] = sweep_at(item.due_at)
+
+    assert warning.recipient == gestionnaire
+    assert overdue.recipient == other_gestionnaire
+
+
+def test_the_database_refuses_a_second_alert_of_the_same_kind(item, gestionnaire):
+    [warning] = sweep_at(item.warn_at)
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Alert.objects.create(
+            kind="warning",
+            item=item,
+            recipient=gestionnaire,
+            threshold_at=item.warn_at,
+            message_id="<other@test>",
+        )
+    assert item.alerts.count() == 1
+
+
+def test_a_sweep_that_sees_an_item_again_creates_no_duplicate(item):
+    """Even if the claim failed (next_alert_at put back), the unique constraint holds."""
+    sweep_at(item.warn_at)
+    IncomingItem.objects.filter(pk=item.pk).update(next_alert_at=item.warn_at)
+
+    assert sweep_at(item.warn_at + timedelta(minutes=1)) == []
+    assert item.alerts.count() == 1
+    item.refresh_from_db()
+    assert item.next_alert_at == item.due_at
+
+
+@pytest.mark.parametrize(
+    ("condition", "fields"),
+    [
+        ("a digest has a day and no item", {"kind": "digest", "digest_day": None}),
+        ("an item alert has no day", {"kind": "overdue", "digest_day": datetime(2026, 1, 1)}),
+        ("an escalation goes to the direction", {"kind": "escalation", "recipient": "user"}),
+        ("a warning has a recipient", {"kind": "warning", "recipient": None}),
+        ("sent or cancelled, not both", {"kind": "overdue", "cancelled_at": RECEIVED}),
+    ],
+)
+def test_the_database_checks_the_shape_of_an_alert(item, gestionnaire, condition, fields):
+    values = {
+        "item": item,
+        "recipient": gestionnaire,
+        "threshold_at": item.due_at,
+        "message_id": "<shape@test>",
+        "sent_at": RECEIVED if "cancelled_at" in fields else None,
+        **fields,
+    }
+    if values["kind"] == "digest":
+        values["item"] = None
+        values["recipient"] = None
+    if values.get("recipient") == "user":
+        values["recipient"] = gestionnaire
+    if hasattr(values.get("digest_day"), "date"):
+        values["digest_day"] = values["digest_day"].date()
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Alert.objects.create(**values)
+
+
+@pytest.mark.parametrize("count", [10, 300])
+def test_one_sweep_runs_the_same_queries_whatever_the_number_of_items(
+    count, gestionnaire, dossier, notary, django_capture_on_commit_callbacks
+):
+    from django.db import connection
+
+    make_items(count, gestionnaire=gestionnaire, dossier=dossier, sender=notary)
+    later = RECEIVED + timedelta(days=5)
+    with time_machine.travel(later, tick=False), CaptureQueriesContext(connection) as queries:
+        result = alerts.alerts_sweep()
+
+    assert len(result.alert_ids) == 2 * count  # overdue and escalation for each
+    # select-for-update, insert the alerts, move next_alert_at (savepoints aside).
+    statements = [
+        query["sql"] for query in queries.captured_queries if "SAVEPOINT" not in query["sql"]
+    ]
+    assert len(statements) == 3, statements
+
+
+def test_the_sweep_handles_a_backlog_in_batches(gestionnaire, dossier, notary):
+    make_items(25, gestionnaire=gestionnaire, dossier=dossier, sender=notary)
+    with time_machine.travel(RECEIVED + timedelta(days=5), tick=False):
+        first = alerts.alerts_sweep(limit=10)
+        second = alerts.alerts_sweep(limit=10)
+        third = alerts.alerts_sweep(limit=10)
+        fourth = alerts.alerts_sweep(limit=10)
+
+    assert [first.items, second.items, third.items, fourth.items] == [10, 10, 5, 0]
+    assert Alert.objects.count() == 50
+
+
+def test_the_sweep_hands_the_new_alerts_to_delivery_tasks_after_commit(
+    item, django_capture_on_commit_callbacks, monkeypatch
+):
+    enqueued = []
+    monkeypatch.setattr(alerts, "enqueue_delivery", enqueued.append)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        created = sweep_at(item.warn_at)
+
+    assert enqueued == [[alert.pk for alert in created]]
+
+
+def test_the_sweep_reads_the_partial_index(gestionnaire, dossier, notary):
+    from django.db import connection
+
+    make_items(50, gestionnaire=gestionnaire, dossier=dossier, sender=notary)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE correspondence_incomingitem")
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a tiny table would be read whole
+        queryset = IncomingItem.objects.filter(next_alert_at__lte=timezone.now()).order_by(
+            "next_alert_at"
+        )
+        plan = queryset.explain()
+
+    assert "item_next_alert_idx" in plan
