@@ -74,12 +74,13 @@ class Mailbox:
     def __init__(self):
         self.messages = []
         self.refusal = None
+        self.refused_addresses = {}  # address → the reply refusing it
         self.hold = 0.0
         self.on_message = None
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if self.refusal:
-            return self.refusal
+        if self.refusal or address in self.refused_addresses:
+            return self.refusal or self.refused_addresses[address]
         envelope.rcpt_tos.append(address)
         return "250 OK"
 

@@ -1,0 +1,285 @@
+"""R8: alerts delivered by email to a real SMTP server on 127.0.0.1: none lost, none twice."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from correspondence import alerts, services, tasks
+from correspondence.mail import TransientEmailError
+from correspondence.models import Alert, IncomingItem, Reply, Status
+from tests.correspondence.alerting import RECEIVED, make_items, register
+from tests.factories import DossierFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def item(gestionnaire, dossier, notary):
+    return register(gestionnaire=gestionnaire, dossier=dossier, sender=notary, subject="Bail")
+
+
+def raise_alerts(moment) -> list[int]:
+    with time_machine.travel(moment, tick=False):
+        return alerts.alerts_sweep().alert_ids
+
+
+def deliver(alert_ids, moment=None, claimer="task-1"):
+    with time_machine.travel(moment or RECEIVED + timedelta(days=10), tick=False):
+        return alerts.alerts_deliver(alert_ids=alert_ids, claimer=claimer)
+
+
+def body_of(message) -> str:
+    return message.get_payload(0).get_payload(decode=True).decode()
+
+
+def test_it_sends_the_warning_once_even_when_the_task_runs_twice(
+    smtp_server, item, dossier, settings
+):
+    settings.SITE_URL = "https://gerance.example"
+    ids = raise_alerts(item.warn_at)
+
+    with time_machine.travel(item.warn_at, tick=False):
+        assert tasks.deliver_alerts(ids) == 1
+        assert tasks.deliver_alerts(ids) == 0
+
+    [sent] = smtp_server.messages
+    alert = Alert.objects.get(pk=ids[0])
+    assert sent["Message-ID"] == alert.message_id
+    assert sent["To"] == "claire@agence.example"
+    assert dossier.reference in sent["Subject"] and "Bail" in sent["Subject"]
+    body = body_of(sent)
+    assert "Maître Lefèvre" in body  # the sender
+    assert "12\xa0heures" in body  # the time left, in French
+    assert f"https://gerance.example/courrier/{item.pk}/" in body
+    html = sent.get_payload(1).get_payload(decode=True).decode()
+    assert f'href="https://gerance.example/courrier/{item.pk}/"' in html
+    assert alert.sent_at is not None and alert.claimed_until is None
+
+
+def test_the_overdue_alert_says_by_how_much(smtp_server, item):
+    raise_alerts(item.warn_at)
+    ids = raise_alerts(item.due_at)
+
+    deliver(ids, moment=item.due_at + timedelta(hours=3))
+
+    [sent] = smtp_server.messages
+    assert "3\xa0heures" in body_of(sent)
+
+
+def test_the_escalation_goes_to_every_member_of_the_direction(
+    smtp_server, item, direction, gestionnaire
+):
+    from accounts.roles import Role
+    from tests.factories import UserFactory
+
+    UserFactory(username="anne", roles=[Role.DIRECTION])
+    UserFactory(username="nomail", email="", roles=[Role.DIRECTION])
+    ids = raise_alerts(item.escalate_at)
+    escalation = Alert.objects.get(pk__in=ids, kind="escalation")
+
+    deliver([escalation.pk])
+
+    [sent] = smtp_server.messages
+    assert sorted(sent["To"].split(", ")) == ["anne@agence.example", "paul@agence.example"]
+    assert "Claire Martin" in body_of(sent)  # the gestionnaire in charge
+
+
+def test_it_records_a_permanent_refusal_and_delivers_the_others(
+    smtp_server, gestionnaire, other_gestionnaire, dossier, notary
+):
+    register(gestionnaire=gestionnaire, dossier=dossier, sender=notary)
+    register(gestionnaire=other_gestionnaire, dossier=dossier, sender=notary)
+    smtp_server.refused_addresses["marc@agence.example"] = "550 5.1.1 Adresse inconnue"
+    ids = raise_alerts(RECEIVED + timedelta(hours=37))
+
+    result = deliver(ids)
+
+    assert len(result.sent) == 1 and len(result.refused) == 1
+    assert [m["To"] for m in smtp_server.messages] == ["claire@agence.example"]
+    refused = Alert.objects.get(recipient=other_gestionnaire)
+    assert "Adresse inconnue" in refused.email_error
+    assert refused.sent_at is None and refused.claimed_until is None
+    # Not retried: neither by the task again nor by the redelivery sweep.
+    assert deliver(ids).sent == []
+    assert alerts.undelivered_alert_ids(older_than=timedelta(0)) == []
+
+
+def test_an_alert_without_any_address_is_refused_for_a_person_to_fix(smtp_server, item):
+    ids = raise_alerts(item.escalate_at)  # nobody in the direction
+    escalation = Alert.objects.get(pk__in=ids, kind="escalation")
+
+    deliver([escalation.pk])
+
+    escalation.refresh_from_db()
+    assert escalation.email_error == "no recipient email address"
+
+
+def test_the_smtp_server_stopped_during_delivery_then_restarted_loses_and_repeats_nothing(
+    smtp_server, gestionnaire, dossier, notary
+):
+    make_items(300, gestionnaire=gestionnaire, dossier=dossier, sender=notary)
+    ids = raise_alerts(RECEIVED + timedelta(hours=37))
+    stopped = threading.Event()
+
+    def stop_at_the_101st(mailbox):
+        if len(mailbox.messages) == 100 and not stopped.is_set():
+            stopped.set()
+            # The server goes down in the middle of the batch (stop() joins the server's own
+            # thread, so it runs beside it); this message is turned away meanwhile.
+            threading.Thread(target=mailbox.server.stop).start()
+            return "421 4.3.2 Service shutting down"
+        return None
+
+    smtp_server.on_message = stop_at_the_101st
+    with pytest.raises(TransientEmailError):
+        tasks.deliver_alerts(ids)
+    stopped.wait(5)
+    assert Alert.objects.filter(sent_at__isnull=False).count() == 100
+    assert Alert.objects.filter(claimed_until__isnull=False).count() == 0  # released for a retry
+
+    with pytest.raises(TransientEmailError):  # the retry while the server is down
+        tasks.deliver_alerts(ids)
+    smtp_server.server.start()  # back, on the same port
+    assert tasks.deliver_alerts(ids) == 200
+
+    sent_ids = smtp_server.message_ids()
+    assert len(sent_ids) == 300
+    assert set(sent_ids) == set(Alert.objects.values_list("message_id", flat=True))
+    assert not Alert.objects.filter(sent_at=None).exists()
+
+
+def test_it_leaves_alerts_claimed_by_another_task_alone(smtp_server, item):
+    ids = raise_alerts(item.warn_at)
+    Alert.objects.filter(pk__in=ids).update(
+        claimed_until=timezone.now() + timedelta(days=30), claimed_by="task-A"
+    )
+
+    assert deliver(ids, claimer="task-B").sent == []
+    assert smtp_server.messages == []
+    # The same task, redelivered after its worker died, takes them over at once.
+    assert len(deliver(ids, claimer="task-A").sent) == 1
+
+
+def test_a_claim_left_by_a_dead_worker_expires_and_the_redelivery_sweep_finds_it(smtp_server, item):
+    ids = raise_alerts(item.warn_at)
+    Alert.objects.filter(pk__in=ids).update(
+        claimed_until=timezone.now() - timedelta(seconds=1),
+        claimed_by="dead",
+        created_at=timezone.now() - timedelta(minutes=5),
+    )
+
+    assert alerts.undelivered_alert_ids(older_than=timedelta(minutes=2)) == ids
+    assert len(deliver(ids, moment=timezone.now(), claimer="task-B").sent) == 1
+    assert alerts.undelivered_alert_ids(older_than=timedelta(minutes=2)) == []
+
+
+def test_the_redelivery_task_run_twice_sends_each_alert_once(smtp_server, item, monkeypatch):
+    ids = raise_alerts(item.warn_at)
+    Alert.objects.filter(pk__in=ids).update(created_at=timezone.now() - timedelta(minutes=5))
+    enqueued = []
+    monkeypatch.setattr(alerts, "enqueue_delivery", enqueued.append)
+
+    assert tasks.redeliver_alerts() == 1
+    assert tasks.redeliver_alerts() == 1
+    for batch in enqueued:
+        tasks.deliver_alerts(batch)
+
+    assert len(smtp_server.messages) == 1
+
+
+def test_an_item_answered_before_its_alert_leaves_cancels_the_email(
+    smtp_server, item, gestionnaire
+):
+    ids = raise_alerts(item.warn_at)
+    IncomingItem.objects.filter(pk=item.pk).update(original_filed_at=RECEIVED)
+    with time_machine.travel(item.warn_at + timedelta(minutes=1), tick=False):
+        services.reply_send(
+            item=item,
+            by=gestionnaire,
+            draft=services.ReplyDraft(
+                via=Reply.Via.LETTER,
+                dated=timezone.localdate(),
+                answers={point.pk: "Ci-joint." for point in item.points.all()},
+            ),
+        )
+
+    result = deliver(ids)
+
+    assert result.cancelled == ids and result.sent == []
+    assert smtp_server.messages == []
+    assert Alert.objects.get(pk=ids[0]).cancelled_at is not None
+    assert alerts.undelivered_alert_ids(older_than=timedelta(0)) == []
+
+
+def test_the_daily_digest_lists_every_overdue_item_by_gestionnaire(
+    smtp_server, gestionnaire, other_gestionnaire, direction, dossier, notary
+):
+    other_dossier = DossierFactory(client=dossier.client, gestionnaire=other_gestionnaire)
+    late = RECEIVED - timedelta(days=4)
+    register(
+        gestionnaire=gestionnaire,
+        dossier=dossier,
+        sender=notary,
+        received_at=late,
+        subject="Succession A",
+    )
+    register(
+        gestionnaire=gestionnaire,
+        dossier=dossier,
+        sender=notary,
+        received_at=late,
+        subject="Succession B",
+    )
+    register(
+        gestionnaire=other_gestionnaire,
+        dossier=other_dossier,
+        sender=notary,
+        received_at=late,
+        subject="Succession C",
+    )
+    register(gestionnaire=gestionnaire, dossier=dossier, sender=notary, subject="Pas en retard")
+    answered = register(
+        gestionnaire=gestionnaire,
+        dossier=dossier,
+        sender=notary,
+        received_at=late,
+        subject="Déjà répondu",
+    )
+    IncomingItem.objects.filter(pk=answered.pk).update(
+        answered_at=RECEIVED, status=Status.ANSWERED, original_filed_at=RECEIVED
+    )
+    sent = []
+    with time_machine.travel(RECEIVED + timedelta(hours=1), tick=False):
+        import correspondence.alerts as module
+
+        original = module.enqueue_delivery
+        module.enqueue_delivery = sent.extend
+        try:
+            assert tasks.send_alert_digest() is True
+            assert tasks.send_alert_digest() is False  # once a day
+        finally:
+            module.enqueue_delivery = original
+        tasks.deliver_alerts(sent)
+
+    [digest] = smtp_server.messages
+    assert digest["To"] == "paul@agence.example"
+    assert "30/11/2026" in digest["Subject"] and "3" in digest["Subject"]
+    body = body_of(digest)
+    for subject in ("Succession A", "Succession B", "Succession C"):
+        assert subject in body
+    assert "Pas en retard" not in body and "Déjà répondu" not in body
+    # Grouped by gestionnaire: Claire Martin's two items, then Marc Petit's.
+    assert (
+        body.index("Claire Martin (2)") < body.index("Succession A") < body.index("Marc Petit (1)")
+    )
+    assert body.index("Marc Petit (1)") < body.index("Succession C")
+    assert Alert.objects.get(kind="digest").sent_at is not None
+
+
+def test_no_digest_when_nothing_is_overdue(item):
+    with time_machine.travel(RECEIVED + timedelta(hours=1), tick=False):
+        assert alerts.digest_create(day=timezone.localdate()) is None
+    assert not Alert.objects.filter(kind="digest").exists()
