@@ -1,43 +1,17 @@
 """R3 in a real browser: a member of the direction approves an artisan in the Django admin."""
 
-import importlib
-
 import pytest
-from django.apps import apps
 
-from accounts.roles import Role
 from contacts import services
-from tests.factories import ArtisanFactory, UserFactory
+from tests.factories import ArtisanFactory
 
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def director(transactional_db):
-    """A direction member with the admin; the role groups are rebuilt as their migrations do.
-
-    (Live-server tests flush the database, taking the groups created by migrations with it.)
-    """
-    for module in (
-        "accounts.migrations.0002_role_groups",
-        "contacts.migrations.0002_grant_permissions",
-    ):
-        migration = importlib.import_module(module)
-        grant = (
-            getattr(migration, "create_role_groups", None) or migration.grant_contacts_permissions
-        )
-        grant(apps, None)
-    return UserFactory(
-        username="paul",
-        first_name="Paul",
-        last_name="Durand",
-        roles=[Role.DIRECTION],
-        is_staff=True,
-    )
-
-
-def test_it_lets_the_direction_approve_an_artisan_in_the_admin(page, login, director):
-    proposer = UserFactory(username="claire", first_name="Claire", roles=[Role.GESTIONNAIRE])
+def test_it_lets_the_direction_approve_an_artisan_in_the_admin(
+    page, login, direction, gestionnaire
+):
+    director, proposer = direction, gestionnaire
     artisan = ArtisanFactory(name="Plomberie Martin & Fils")
     services.artisan_propose(intervenant=artisan, by=proposer)
     other = ArtisanFactory(name="Toitures du Sud")
