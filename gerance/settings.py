@@ -383,3 +383,57 @@ CELERY_BEAT_SCHEDULE["mailbox-poll"] = {
     "schedule": MAILBOX_POLL_SECONDS,
     "options": {"expires": MAILBOX_POLL_SECONDS * 0.9},
 }
+
+# --- Redmine bridge (R3, R4, R9) ------------------------------------------------------------
+# Without REDMINE_URL and REDMINE_API_KEY the bridge is "not configured": the application works,
+# and everything meant for Redmine waits in its outbox tables until it is configured.
+# Names (tracker, role, priorities, custom field) are looked up on the server at first use and
+# checked by `manage.py redmine_check`; the defaults match Redmine's French default data.
+REDMINE_URL = env.str("REDMINE_URL", default="").rstrip("/")
+REDMINE_API_KEY = env.str("REDMINE_API_KEY", default="")
+if bool(REDMINE_URL) != bool(REDMINE_API_KEY):
+    raise ImproperlyConfigured("Set both REDMINE_URL and REDMINE_API_KEY, or neither.")
+REDMINE_PROJECT = env.str("REDMINE_PROJECT", default="travaux-gestion")
+REDMINE_TRACKER = env.str("REDMINE_TRACKER", default="Assistance")
+REDMINE_ARTISAN_ROLE = env.str("REDMINE_ARTISAN_ROLE", default="Développeur")
+# The issue custom field carrying each work request's unique reference (redmine_setup).
+REDMINE_REFERENCE_FIELD = env.str("REDMINE_REFERENCE_FIELD", default="Référence gérance")
+# Our priority (importance, or urgency when urgent) → the name of a Redmine issue priority.
+REDMINE_PRIORITIES = env.dict(
+    "REDMINE_PRIORITIES",
+    default={
+        "low": "Bas",
+        "normal": "Normal",
+        "high": "Haut",
+        "urgent": "Urgent",
+        "immediate": "Immédiat",
+    },
+)
+_missing_priorities = {"low", "normal", "high", "urgent", "immediate"} - set(REDMINE_PRIORITIES)
+if _missing_priorities:
+    raise ImproperlyConfigured(
+        f"REDMINE_PRIORITIES lacks {sorted(_missing_priorities)} (e.g. low=Bas,normal=Normal,…)."
+    )
+REDMINE_TIMEOUT = env.int("REDMINE_TIMEOUT", default=15)  # seconds, per HTTP request
+# Redmine mails the new artisan his login and a generated password.
+REDMINE_SEND_ACCOUNT_INFORMATION = env.bool("REDMINE_SEND_ACCOUNT_INFORMATION", default=True)
+REDMINE_PULL_SECONDS = env.int("REDMINE_PULL_SECONDS", default=300)
+REDMINE_SWEEP_SECONDS = env.int("REDMINE_SWEEP_SECONDS", default=60)
+if REDMINE_PULL_SECONDS < 10 or REDMINE_SWEEP_SECONDS < 10:
+    raise ImproperlyConfigured("REDMINE_PULL_SECONDS and REDMINE_SWEEP_SECONDS must be >= 10.")
+CELERY_BEAT_SCHEDULE.update(
+    {
+        # Issues updated in Redmine since the last pull, one request per page of 100.
+        "redmine-pull-issues": {
+            "task": "redmine_bridge.tasks.pull_issues",
+            "schedule": REDMINE_PULL_SECONDS,
+            "options": {"expires": REDMINE_PULL_SECONDS * 0.9},
+        },
+        # Anything still waiting for Redmine is enqueued again: a lost message loses nothing.
+        "redmine-sweep-outbox": {
+            "task": "redmine_bridge.tasks.sweep_outbox",
+            "schedule": REDMINE_SWEEP_SECONDS,
+            "options": {"expires": REDMINE_SWEEP_SECONDS * 0.9},
+        },
+    }
+)

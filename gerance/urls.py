@@ -11,6 +11,7 @@ urlpatterns = [
     path("courrier/", include("correspondence.urls")),
     path("documents/", include("ged.urls", namespace="ged")),
     path("contacts/", include("contacts.urls")),
+    path("travaux/", include("redmine_bridge.urls")),
     path("emails/", include("mailbox.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),

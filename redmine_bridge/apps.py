@@ -5,3 +5,13 @@ from django.utils.translation import gettext_lazy as _
 class RedmineBridgeConfig(AppConfig):
     name = "redmine_bridge"
     verbose_name = _("Redmine")
+
+    def ready(self):
+        # R3: the client base tells, after commit, that the direction approved an artisan; the
+        # bridge then asks for his Redmine account. contacts never imports the bridge.
+        from contacts.signals import artisan_approved
+        from redmine_bridge import receivers
+
+        artisan_approved.connect(
+            receivers.on_artisan_approved, dispatch_uid="redmine_bridge.artisan_approved"
+        )

@@ -1,0 +1,7 @@
+"""Receivers of the other apps' signals, connected in RedmineBridgeConfig.ready()."""
+
+from redmine_bridge import services
+
+
+def on_artisan_approved(sender, intervenant_id: int, **kwargs) -> None:
+    services.artisan_account_request(intervenant_id=intervenant_id)

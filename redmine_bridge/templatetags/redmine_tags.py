@@ -1,0 +1,30 @@
+"""Template tags showing the Redmine side of the client base's pages."""
+
+from django import template
+
+from redmine_bridge import selectors
+
+register = template.Library()
+
+_CACHE_KEY = "redmine_bridge.artisan_accounts"
+
+
+@register.simple_tag(takes_context=True)
+def redmine_account(context, intervenant):
+    """The artisan's ArtisanAccount, or None.
+
+    In a list (the contacts pages paginate into `page`), the accounts of the whole page are read
+    in one query on the first call, so the page keeps a constant number of queries.
+    """
+    if intervenant is None or not intervenant.approved_at:
+        return None
+    cache = context.render_context.get(_CACHE_KEY)
+    if cache is None or intervenant.pk not in cache:
+        page = context.get("page")
+        ids = {intervenant.pk}
+        if page is not None and hasattr(page, "object_list"):
+            ids |= {getattr(obj, "pk", None) for obj in page.object_list} - {None}
+        cache = {**(cache or {}), **dict.fromkeys(ids)}
+        cache.update(selectors.artisan_accounts_for(ids))
+        context.render_context[_CACHE_KEY] = cache
+    return cache.get(intervenant.pk)
