@@ -278,16 +278,24 @@ def _contents(message: EmailMessage, parts) -> tuple[str, list[Attachment], list
 
 def _reported_ids(part: EmailMessage) -> list[str]:
     """Message-IDs named by a delivery report or a read receipt."""
+    wanted = ("original-message-id", "message-id")
     payload = part.get_payload()
-    if isinstance(payload, list):
-        text = "\n".join(str(block) for block in payload)
-    else:
-        text = (part.get_payload(decode=True) or b"").decode("ascii", errors="replace")
-    ids = []
-    for line in text.splitlines():
-        if line.lower().startswith(("original-message-id:", "message-id:")):
-            ids += message_ids(line)
-    return ids
+    if isinstance(payload, list):  # header blocks, already parsed (folded lines joined)
+        return [
+            message_id
+            for block in payload
+            for name, value in block.items()
+            if name.lower() in wanted
+            for message_id in message_ids(str(value))
+        ]
+    text = (part.get_payload(decode=True) or b"").decode("ascii", errors="replace")
+    text = re.sub(r"\r?\n[ \t]+", " ", text)  # unfold
+    return [
+        message_id
+        for line in text.splitlines()
+        if line.split(":", 1)[0].strip().lower() in wanted
+        for message_id in message_ids(line)
+    ]
 
 
 def _filename(part: EmailMessage, index: int, default_ext: str = "") -> str:

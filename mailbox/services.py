@@ -8,6 +8,7 @@ The guarantees (README, "Email channel"):
 - one bad message never stops the others: it is quarantined with its reason and raw bytes.
 """
 
+import contextlib
 import hashlib
 import logging
 import time
@@ -199,11 +200,17 @@ def _quarantine_new(mailbox, uidvalidity, uid, raw, received_at, size, reason) -
 
 def _best_effort_subject(raw: bytes) -> str:
     """The subject as far as it can be read, for the quarantine list (never trusted)."""
+    from email.header import decode_header, make_header
+
     for line in raw[:16384].splitlines():
         if not line.strip():
             break
         if line[:8].lower() == b"subject:":
-            return line[8:].decode("utf-8", errors="replace").strip()[:998]
+            value = line[8:].decode("utf-8", errors="replace").strip()
+            # An unreadable encoded word stays as it came.
+            with contextlib.suppress(Exception):
+                value = str(make_header(decode_header(value)))
+            return value[:998]
     return ""
 
 

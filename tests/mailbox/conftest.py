@@ -89,3 +89,49 @@ def server(settings):
 @pytest.fixture
 def dossier(gestionnaire):
     return DossierFactory(gestionnaire=gestionnaire)
+
+
+def mandate_for(intervenant, dossier, *, by):
+    """A mandate of `intervenant` for the dossier's client, in force since 2026, proof filed."""
+    import datetime
+
+    from django.core.files.base import ContentFile
+
+    from ged.services import document_store
+    from tests.factories import MandateFactory
+    from tests.mailbox.corpus import pdf_bytes
+
+    mandate = MandateFactory(
+        intervenant=intervenant,
+        client=dossier.client,
+        valid_from=datetime.date(2026, 1, 1),
+        created_by=by,
+    )
+    mandate.proof = document_store(
+        file=ContentFile(pdf_bytes("Mandat"), name="mandat.pdf"), owner=mandate, added_by=by
+    )
+    mandate.save(update_fields=["proof"])
+    return mandate
+
+
+@pytest.fixture
+def notary(dossier, gestionnaire):
+    """Maître Lefèvre, notary, duly mandated by the dossier's client (R1)."""
+    from tests.factories import IntervenantFactory
+
+    intervenant = IntervenantFactory(
+        kind="notary", name="Maître Lefèvre", email="etude.lefevre@notaires.fr"
+    )
+    mandate_for(intervenant, dossier, by=gestionnaire)
+    return intervenant
+
+
+@pytest.fixture
+def poll(server):
+    """Run one reading of the test mailbox, as the beat task does."""
+    from mailbox import services
+
+    def run():
+        return services.mailbox_poll(config=server.config)
+
+    return run

@@ -85,10 +85,14 @@ def notary_with_pdf(*, sender: str, reference: str, msgid: str | None = None) ->
 
 def latin1(*, sender: str, subject_words: str = "Réclamation chauffage") -> bytes:
     """ISO-8859-1, 8bit body, RFC 2047 Q-encoded subject (an old webmail)."""
-    subject = "=?ISO-8859-1?Q?" + "".join(
-        f"={b:02X}" if b > 127 or chr(b) in "?=_ " else chr(b)
-        for b in subject_words.encode("latin-1")
-    ).replace("=20", "_") + "?="
+    subject = (
+        "=?ISO-8859-1?Q?"
+        + "".join(
+            f"={b:02X}" if b > 127 or chr(b) in "?=_ " else chr(b)
+            for b in subject_words.encode("latin-1")
+        ).replace("=20", "_")
+        + "?="
+    )
     body = (
         "Madame, Monsieur,\r\n\r\nLe chauffage de l'appartement ne fonctionne plus depuis "
         "trois jours ; la température atteint à peine 14 °C.\r\nPourriez-vous mandater un "
@@ -111,7 +115,7 @@ def outlook_cp1252(*, sender: str, declared: str = "windows-1252") -> bytes:
         f"From: =?windows-1252?Q?Am=E9lie_C=9Cur?= <{sender}>\r\nTo: {AGENCY}\r\n"
         f"Subject: =?windows-1252?B?{_b64('Dépôt de garantie – contestation')}?=\r\n"
         f"Date: {_date()}\r\nMessage-ID: {message_id('outlook.fr')}\r\nMIME-Version: 1.0\r\n"
-        f"Content-Type: text/plain; charset=\"{declared}\"\r\n"
+        f'Content-Type: text/plain; charset="{declared}"\r\n'
         "Content-Transfer-Encoding: 8bit\r\nX-Mailer: Microsoft Outlook 16.0\r\n\r\n"
     ).encode("ascii") + body
 
@@ -147,17 +151,23 @@ def rfc2231_filename(*, sender: str) -> bytes:
     import base64
 
     return (
-        f"From: {sender}\r\nTo: {AGENCY}\r\nSubject: Devis =?UTF-8?Q?r=C3=A9novation?=\r\n"
-        f"Date: {_date()}\r\nMessage-ID: {message_id()}\r\nMIME-Version: 1.0\r\n"
-        'Content-Type: multipart/mixed; boundary="sep"\r\n\r\n'
-        "--sep\r\nContent-Type: text/plain; charset=utf-8\r\n"
-        "Content-Transfer-Encoding: 8bit\r\n\r\n"
-    ).encode() + "Voici le devis demandé.\r\n".encode() + (
-        "--sep\r\nContent-Type: application/pdf\r\n"
-        "Content-Disposition: attachment;\r\n"
-        " filename*=UTF-8''devis%20r%C3%A9novation%20%C3%A9t%C3%A9.pdf\r\n"
-        "Content-Transfer-Encoding: base64\r\n\r\n"
-    ).encode() + base64.encodebytes(pdf).replace(b"\n", b"\r\n") + b"--sep--\r\n"
+        (
+            f"From: {sender}\r\nTo: {AGENCY}\r\nSubject: Devis =?UTF-8?Q?r=C3=A9novation?=\r\n"
+            f"Date: {_date()}\r\nMessage-ID: {message_id()}\r\nMIME-Version: 1.0\r\n"
+            'Content-Type: multipart/mixed; boundary="sep"\r\n\r\n'
+            "--sep\r\nContent-Type: text/plain; charset=utf-8\r\n"
+            "Content-Transfer-Encoding: 8bit\r\n\r\n"
+        ).encode()
+        + "Voici le devis demandé.\r\n".encode()
+        + (
+            b"--sep\r\nContent-Type: application/pdf\r\n"
+            b"Content-Disposition: attachment;\r\n"
+            b" filename*=UTF-8''devis%20r%C3%A9novation%20%C3%A9t%C3%A9.pdf\r\n"
+            b"Content-Transfer-Encoding: base64\r\n\r\n"
+        )
+        + base64.encodebytes(pdf).replace(b"\n", b"\r\n")
+        + b"--sep--\r\n"
+    )
 
 
 def tnef(files: list[tuple[str, bytes]]) -> bytes:
@@ -165,8 +175,10 @@ def tnef(files: list[tuple[str, bytes]]) -> bytes:
 
     def attribute(level: int, ident: int, data: bytes) -> bytes:
         checksum = sum(data) & 0xFFFF
-        return struct.pack("<BHHI", level, ident & 0xFFFF, ident >> 16, len(data)) + data + (
-            struct.pack("<H", checksum)
+        return (
+            struct.pack("<BHHI", level, ident & 0xFFFF, ident >> 16, len(data))
+            + data
+            + (struct.pack("<H", checksum))
         )
 
     blob = struct.pack("<IH", 0x223E9F78, 0x0001)
@@ -228,7 +240,7 @@ def out_of_office(*, sender: str, in_reply_to: str = "") -> bytes:
     return plain(
         sender=sender,
         subject="Réponse automatique : Votre dossier",
-        body="Je suis absente du bureau jusqu'au 2 décembre. Pour toute urgence, contactez l'étude.",
+        body="Je suis absente jusqu'au 2 décembre. Pour toute urgence, contactez l'étude.",
         in_reply_to=in_reply_to,
         headers={"Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All"},
     )
@@ -241,7 +253,7 @@ def delivery_failure(*, original_msgid: str, recipient: str = "inconnu@exemple.f
         "From: Mail Delivery System <MAILER-DAEMON@agence.test>\r\n"
         f"To: {AGENCY}\r\nSubject: Undelivered Mail Returned to Sender\r\nDate: {_date()}\r\n"
         f"Message-ID: {message_id('agence.test')}\r\nAuto-Submitted: auto-replied\r\n"
-        f'MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status;\r\n'
+        f"MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status;\r\n"
         f' boundary="{boundary}"\r\n\r\n'
         f"--{boundary}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
         f"Votre message n'a pas pu être remis à {recipient}.\r\n"
@@ -262,7 +274,8 @@ def read_receipt(*, sender: str, original_msgid: str) -> bytes:
         f"Message-ID: {message_id()}\r\nMIME-Version: 1.0\r\n"
         "Content-Type: multipart/report; report-type=disposition-notification;\r\n"
         f' boundary="{boundary}"\r\n\r\n'
-        f"--{boundary}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nVotre message a été lu.\r\n"
+        f"--{boundary}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+        "Votre message a été lu.\r\n"
         f"--{boundary}\r\nContent-Type: message/disposition-notification\r\n\r\n"
         f"Final-Recipient: rfc822; {sender}\r\nOriginal-Message-ID: {original_msgid}\r\n"
         "Disposition: manual-action/MDN-sent-manually; displayed\r\n\r\n"

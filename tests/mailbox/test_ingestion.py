@@ -1,0 +1,377 @@
+"""Ingestion against the real Dovecot: register, file, sort, thread, recognise, quarantine."""
+
+import datetime
+
+import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.utils import timezone
+
+from correspondence.models import IncomingItem
+from correspondence.services import ReplyDraft, reply_send
+from ged.models import Document
+from mailbox.models import InboundMessage, State
+from tests.factories import ClientFactory, DossierFactory, IntervenantFactory
+from tests.mailbox import corpus
+from tests.mailbox.conftest import mandate_for
+
+pytestmark = pytest.mark.django_db
+
+
+def documents_of(owner) -> list[Document]:
+    return list(
+        Document.objects.filter(
+            owner_type=ContentType.objects.get_for_model(owner), owner_id=owner.pk
+        ).order_by("added_at", "pk")
+    )
+
+
+def the_message(**filters) -> InboundMessage:
+    return InboundMessage.objects.get(**filters)
+
+
+def test_it_registers_an_email_from_a_mandated_intervenant_and_archives_it(
+    server, poll, dossier, notary
+):
+    received = (timezone.now() - datetime.timedelta(hours=3)).replace(microsecond=0)
+    msgid = corpus.message_id("notaires.fr")
+    server.append(
+        corpus.notary_with_pdf(sender=notary.email, reference=dossier.reference, msgid=msgid),
+        dt=received,
+    )
+
+    result = poll()
+
+    message = the_message()
+    item = message.item
+    assert message.state == State.REGISTERED
+    assert (item.channel, item.dossier, item.sender) == ("email", dossier, notary)
+    assert item.subject.startswith("Succession Dupont")
+    assert item.assigned_to == dossier.gestionnaire
+    assert item.mandate is not None  # R1 checked by the registration
+    # R8: 48 hours from the server's reception (INTERNALDATE), not from the ingestion.
+    assert item.received_at == received
+    assert item.due_at == received + datetime.timedelta(hours=48)
+    assert item.message_id == msgid  # our reply will refer to it
+    [point] = item.points.all()
+    assert "montant des loyers encaissés" in point.text
+    # R7: the original .eml and the attachment are in the GED, on the item.
+    types = [d.content_type for d in documents_of(item)]
+    assert types == ["message/rfc822", "application/pdf"]
+    assert item.original_filed_at is not None
+    # …and the message left the inbox for the archive folder, after the commit.
+    assert (server.inbox(), server.archive()) == (0, 1)
+    message.refresh_from_db()
+    assert message.archived_at is not None
+    assert result.archived == 1 and result.taken == 1
+
+
+def test_it_registers_an_email_from_a_client_in_his_only_dossier(server, poll, dossier):
+    dossier.client.email = "M.Dupont@Exemple.fr"
+    dossier.client.save()
+    server.append(corpus.latin1(sender="m.dupont@exemple.fr"))
+
+    poll()
+
+    item = the_message().item
+    assert (item.sender, item.dossier, item.subject) == (
+        dossier.client,
+        dossier,
+        "Réclamation chauffage",
+    )
+
+
+def test_the_dossier_reference_in_the_subject_chooses_among_several_dossiers(
+    server, poll, dossier, notary, gestionnaire
+):
+    other = DossierFactory(client=dossier.client, gestionnaire=gestionnaire)
+    server.append(
+        corpus.plain(
+            sender=notary.email, subject=f"Dossier {other.reference} : pièces", body="Voici."
+        )
+    )
+
+    poll()
+
+    assert the_message().item.dossier == other
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: corpus.html_only(sender="inconnu@exemple.fr"),
+    ],
+)
+def test_an_unknown_sender_goes_to_triage_with_the_deadline_from_reception(server, poll, build):
+    received = (timezone.now() - datetime.timedelta(hours=50)).replace(microsecond=0)
+    server.append(build(), dt=received)
+
+    poll()
+
+    message = the_message()
+    assert message.state == State.TRIAGE
+    assert "inconnu@exemple.fr" in message.triage_reason
+    assert message.item is None and not IncomingItem.objects.exists()
+    assert message.due_at == received + datetime.timedelta(hours=48)
+    assert message.is_overdue()
+    # Held in our table, the email is archived on the server all the same (it is safe here).
+    assert [d.content_type for d in documents_of(message)] == ["message/rfc822"]
+    assert server.archive() == 1
+
+
+def test_a_sender_with_several_dossiers_goes_to_triage(server, poll, dossier, notary, gestionnaire):
+    second = DossierFactory(client=dossier.client, gestionnaire=gestionnaire)
+    server.append(corpus.plain(sender=notary.email, subject="Question", body="Bonjour"))
+
+    poll()
+
+    message = the_message()
+    assert message.state == State.TRIAGE
+    assert dossier.reference in message.triage_reason and second.reference in message.triage_reason
+
+
+def test_an_intervenant_without_a_valid_mandate_goes_to_triage_with_the_r1_reason(
+    server, poll, dossier
+):
+    lawyer = IntervenantFactory(kind="lawyer", email="avocat@barreau.fr")
+    server.append(
+        corpus.plain(sender=lawyer.email, subject=f"{dossier.reference} assignation", body="Pièces")
+    )
+
+    poll()
+
+    message = the_message()
+    assert message.state == State.TRIAGE
+    assert "aucun mandat" in message.triage_reason
+    assert not IncomingItem.objects.exists()
+
+
+def test_refused_attachments_are_listed_with_the_geds_reason(server, poll, dossier, notary):
+    server.append(corpus.docx_attachment(sender=notary.email))
+
+    poll()
+
+    message = the_message()
+    [refused] = message.refused_attachments.all()
+    assert refused.filename == "compte-rendu.docx"
+    assert "n’est pas accepté" in refused.reason
+    assert [d.original_filename for d in documents_of(message.item)][1:] == ["plan.pdf"]
+
+
+def test_winmail_dat_and_rfc2231_attachments_reach_the_ged(server, poll, dossier, notary):
+    server.append(corpus.winmail(sender=notary.email), corpus.rfc2231_filename(sender=notary.email))
+
+    poll()
+
+    names = {
+        d.original_filename
+        for m in InboundMessage.objects.all()
+        for d in documents_of(m.item)
+        if d.content_type == "application/pdf"
+    }
+    assert names == {"facture-1042.pdf", "devis rénovation été.pdf"}
+
+
+def test_a_forwarded_message_is_filed_as_an_eml(server, poll, dossier, notary):
+    server.append(corpus.forwarded(sender=notary.email))
+
+    poll()
+
+    item = the_message().item
+    documents = documents_of(item)
+    assert [d.content_type for d in documents] == ["message/rfc822", "message/rfc822"]
+    # The item keeps the Message-ID of the email itself, not of the forwarded one.
+    assert item.message_id == the_message().message_id
+
+
+def _answer_by_email(item, by):
+    """Our reply to the item, by email: it has a Message-ID the intervenant's answer refers to."""
+    point = item.points.get()
+    return reply_send(
+        item=item,
+        draft=ReplyDraft(
+            via="email",
+            dated=timezone.localdate(),
+            answers={point.pk: "Les loyers encaissés s'élèvent à 4 200 €."},
+            recipient_email=item.sender.email,
+        ),
+        by=by,
+    )
+
+
+def test_a_reply_to_our_email_is_threaded_on_the_item_not_registered(
+    server, poll, dossier, notary, gestionnaire
+):
+    server.append(corpus.notary_with_pdf(sender=notary.email, reference=dossier.reference))
+    poll()
+    item = the_message().item
+    reply = _answer_by_email(item, gestionnaire)
+
+    server.append(
+        corpus.plain(
+            sender=notary.email,
+            subject="RE: Succession Dupont",
+            body="Merci, bien reçu.",
+            in_reply_to=reply.message_id,
+            references=f"{item.message_id} {reply.message_id}",
+        )
+    )
+    poll()
+
+    answer = InboundMessage.objects.exclude(item=item).get()
+    assert answer.state == State.THREADED
+    assert answer.thread_item == item
+    assert IncomingItem.objects.count() == 1  # no new request, no new deadline
+    # The answer's .eml is on the item's documents (and so on its timeline).
+    assert len([d for d in documents_of(item) if d.content_type == "message/rfc822"]) == 2
+    assert server.archive() == 2
+
+
+def test_a_reply_quoting_the_dossier_reference_is_threaded(server, poll, dossier, notary):
+    server.append(corpus.notary_with_pdf(sender=notary.email, reference=dossier.reference))
+    poll()
+    item = the_message().item
+
+    server.append(
+        corpus.plain(
+            sender=notary.email, subject=f"RE : Votre courrier {dossier.reference}", body="Vu."
+        )
+    )
+    poll()
+
+    assert InboundMessage.objects.get(state=State.THREADED).thread_item == item
+
+
+def test_automatic_messages_get_no_item_and_no_deadline(
+    server, poll, dossier, notary, gestionnaire
+):
+    server.append(corpus.notary_with_pdf(sender=notary.email, reference=dossier.reference))
+    poll()
+    item = the_message().item
+    reply = _answer_by_email(item, gestionnaire)
+
+    server.append(
+        corpus.out_of_office(sender=notary.email, in_reply_to=reply.message_id),
+        corpus.delivery_failure(original_msgid=reply.message_id),
+        corpus.read_receipt(sender=notary.email, original_msgid=reply.message_id),
+        corpus.plain(
+            sender="newsletter@notaires.fr",
+            subject="Lettre",
+            body="…",
+            headers={"Precedence": "bulk"},
+        ),
+    )
+    poll()
+
+    automatic = InboundMessage.objects.filter(state=State.AUTOMATIC)
+    assert sorted(automatic.values_list("automatic_kind", flat=True)) == [
+        "auto_reply",
+        "bulk",
+        "delivery_failure",
+        "read_receipt",
+    ]
+    # Linked to the item they concern when it is known (the bounce tells the gestionnaire).
+    linked = {m.automatic_kind: m.thread_item for m in automatic}
+    assert linked["delivery_failure"] == item and linked["read_receipt"] == item
+    assert linked["auto_reply"] == item and linked["bulk"] is None
+    assert IncomingItem.objects.count() == 1
+    assert server.inbox() == 0
+
+
+@pytest.mark.parametrize(
+    ("build", "reason"),
+    [
+        (corpus.no_sender, "pas d’adresse d’expéditeur"),
+        (lambda: corpus.unknown_charset(sender="x@exemple.fr"), "jeu de caractères inconnu"),
+        (lambda: corpus.invalid_utf8(sender="x@exemple.fr"), "jeu de caractères déclaré"),
+        (lambda: corpus.truncated_mime(sender="x@exemple.fr"), "Structure MIME cassée"),
+        (lambda: corpus.nested(sender="x@exemple.fr", depth=3000), "imbriquée"),
+        (lambda: corpus.many_parts(sender="x@exemple.fr", count=2000), "parties"),
+    ],
+    ids=["no-from", "charset", "utf8", "truncated", "nesting", "parts"],
+)
+def test_a_malformed_message_is_quarantined_and_never_stops_the_others(
+    server, poll, dossier, notary, build, reason
+):
+    bad = build()
+    server.append(
+        corpus.plain(sender=notary.email, subject="Avant", body="Premier"),
+        bad,
+        corpus.plain(sender=notary.email, subject="Après", body="Dernier"),
+    )
+
+    poll()
+
+    quarantined = the_message(state=State.QUARANTINED)
+    assert reason in quarantined.quarantine_reason
+    assert bytes(quarantined.raw) == bad.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    assert quarantined.item is None
+    assert InboundMessage.objects.filter(state=State.REGISTERED).count() == 2
+    assert IncomingItem.objects.count() == 2
+    assert (server.inbox(), server.archive()) == (0, 3)
+
+
+def test_a_message_over_the_size_limit_is_quarantined_without_downloading_it(
+    server, poll, settings, dossier, notary
+):
+    settings.MAILBOX_MAX_MESSAGE_SIZE = 50_000
+    server.append(corpus.big(sender=notary.email, size=80_000))
+
+    poll()
+
+    message = the_message()
+    assert message.state == State.QUARANTINED
+    assert "trop volumineux" in message.quarantine_reason
+    assert message.size > 80_000
+    assert len(bytes(message.raw)) < 5_000  # the header block only; the whole is in the archive
+    assert message.subject == "Très gros message"
+    assert server.archive() == 1
+
+
+def test_the_same_message_twice_is_registered_once(server, poll, dossier, notary):
+    raw = corpus.notary_with_pdf(sender=notary.email, reference=dossier.reference)
+    server.append(raw, raw)
+
+    poll()
+
+    assert IncomingItem.objects.count() == 1
+    duplicate = the_message(state=State.DUPLICATE)
+    assert duplicate.duplicate_of == the_message(state=State.REGISTERED)
+    assert server.archive() == 2
+
+
+def test_a_new_uidvalidity_does_not_register_the_same_messages_again(server, poll, dossier, notary):
+    raw = corpus.notary_with_pdf(sender=notary.email, reference=dossier.reference)
+    server.append(raw)
+    poll()
+    # The folder is recreated (UIDVALIDITY changes) and the message comes back in it.
+    server.drop()
+    server.create()
+    server.append(raw)
+
+    poll()
+
+    assert IncomingItem.objects.count() == 1
+    assert InboundMessage.objects.filter(state=State.DUPLICATE).count() == 1
+    assert InboundMessage.objects.values("uidvalidity").distinct().count() == 2
+
+
+def test_a_client_and_an_intervenant_sharing_an_address_go_to_triage(server, poll, dossier, notary):
+    ClientFactory(email=notary.email)
+    DossierFactory(client=ClientFactory(email=notary.email))
+    server.append(corpus.plain(sender=notary.email, subject="Bonjour", body="…"))
+
+    poll()
+
+    assert the_message().state == State.TRIAGE
+
+
+def test_a_second_mandated_client_makes_the_sender_ambiguous(
+    server, poll, dossier, notary, gestionnaire
+):
+    other = DossierFactory(gestionnaire=gestionnaire)
+    mandate_for(notary, other, by=gestionnaire)
+    server.append(corpus.plain(sender=notary.email, subject="Bonjour", body="…"))
+
+    poll()
+
+    assert the_message().state == State.TRIAGE
