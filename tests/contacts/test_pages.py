@@ -117,6 +117,8 @@ def test_it_shows_a_dossier_summary(as_user, gestionnaire, objects):
     html = page.content.decode()
     assert f"Dossier {objects['dossier'].reference}" in html
     assert "SCI Les Flamboyants" in html and "Claire Martin" in html and "Fort-de-France" in html
+    timeline = reverse("correspondence:dossier_timeline", args=[objects["dossier"].reference])
+    assert f'href="{timeline}"' in html
 
 
 def test_it_searches_intervenants_by_name_kind_category_and_approval(
