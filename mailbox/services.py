@@ -353,7 +353,7 @@ def _set(message: InboundMessage, **fields) -> None:
     message.save(update_fields=list(fields))
 
 
-def message_record_failure(*, message_id: int, error: Exception) -> InboundMessage:
+def message_record_failure(*, message_id: int, error: Exception, raw: bytes) -> InboundMessage:
     """A bug (not an outage) while routing: retry at the next run, quarantine after a few."""
     message = InboundMessage.objects.get(pk=message_id)
     attempts = message.attempts + 1
@@ -364,7 +364,11 @@ def message_record_failure(*, message_id: int, error: Exception) -> InboundMessa
             "error": text,
         }
         InboundMessage.objects.filter(pk=message.pk, state=State.PENDING).update(
-            attempts=attempts, last_error=text, state=State.QUARANTINED, quarantine_reason=reason
+            attempts=attempts,
+            last_error=text,
+            state=State.QUARANTINED,
+            quarantine_reason=reason,
+            raw=raw,
         )
     else:
         InboundMessage.objects.filter(pk=message.pk).update(attempts=attempts, last_error=text)
@@ -499,7 +503,7 @@ def _take_safely(mailbox, uidvalidity, envelope, raw, result) -> InboundMessage 
         logger.exception("Mailbox %s: UID %s failed", mailbox, envelope.uid)
         result.failed += 1
         row = _existing(mailbox, uidvalidity, envelope.uid)
-        return message_record_failure(message_id=row.pk, error=error) if row else None
+        return message_record_failure(message_id=row.pk, error=error, raw=raw) if row else None
     result.taken += 1
     return message
 

@@ -80,7 +80,8 @@ case "${1:-status}" in
         if answering; then exit 0; fi
         install
         configure
-        dovecot -c "$CONF" || fail "dovecot did not start; see $DIR/dovecot.log"
+        # Detached from our output: a caller reading it (a test) must not wait for the daemon.
+        dovecot -c "$CONF" </dev/null >/dev/null 2>&1 || fail "dovecot did not start; see $DIR/dovecot.log"
         for _ in $(seq 1 40); do answering && { echo "Dovecot answers on 127.0.0.1:$PORT"; exit 0; }; sleep 0.25; done
         fail "Dovecot does not answer on 127.0.0.1:$PORT; see $DIR/dovecot.log"
         ;;
