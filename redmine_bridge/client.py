@@ -456,11 +456,15 @@ def user_find(*, email: str, login: str) -> User | None:
     ):
         for data in candidates:
             if exact(data):
+                status = data.get("status")
+                if status is None:  # not in every version's list: read the user
+                    with _errors(_("looking for the user")):
+                        status = getattr(_redmine().user.get(data["id"]), "status", 1)
                 return User(
                     id=data["id"],
                     login=data.get("login", ""),
                     email=data.get("mail", ""),
-                    locked=data.get("status") == 3,
+                    locked=status == 3,
                 )
     return None
 

@@ -74,8 +74,9 @@ def not_configured(settings):
     client.lookups_clear()
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def fast_hashing(settings):
+    """These tests create many users (personas, dossiers' gestionnaires)."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 

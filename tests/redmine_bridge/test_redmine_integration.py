@@ -9,7 +9,7 @@ from django.utils import timezone
 from redminelib import Redmine
 
 from redmine_bridge import client, services
-from redmine_bridge.models import ArtisanAccount, IssueNote, claim_lease
+from redmine_bridge.models import ArtisanAccount, IssueNote, WorkRequest, claim_lease
 from tests.redmine_bridge.conftest import unique_email
 
 pytestmark = pytest.mark.django_db
@@ -60,12 +60,15 @@ def test_it_makes_one_issue_when_the_worker_died_after_redmine_created_it(
 ):
     """The issue is created, our process killed before storing its id, the task run again."""
     work_request = make_work_request()
+    real_pushed = services._pushed
 
-    def killed(*args, **kwargs):
-        raise Killed
+    def killed_before_storing_the_issue(model, pk, **fields):
+        if model is WorkRequest:
+            raise Killed
+        return real_pushed(model, pk, **fields)  # the artisan's account is stored
 
     with monkeypatch.context() as patch:
-        patch.setattr(services, "_pushed", killed)
+        patch.setattr(services, "_pushed", killed_before_storing_the_issue)
         with pytest.raises(Killed):
             services.work_request_push(work_request_id=work_request.pk)
     work_request.refresh_from_db()

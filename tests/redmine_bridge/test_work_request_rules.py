@@ -95,7 +95,12 @@ def test_it_refuses_a_user_without_the_permission(dossier, approved_artisan, leg
         ({"pushed_at": timezone.now()}, "rb_workrequest_pushed_issue"),
         ({"failed_at": timezone.now()}, "rb_workrequest_failure_reason"),
         (
-            {"failed_at": timezone.now(), "last_error": "x", "pushed_at": timezone.now()},
+            {
+                "failed_at": timezone.now(),
+                "last_error": "x",
+                "pushed_at": timezone.now(),
+                "redmine_issue_id": 1,
+            },
             "rb_workrequest_pushed_or_failed",
         ),
         ({"description": ""}, "rb_workrequest_description"),
