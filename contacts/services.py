@@ -220,7 +220,7 @@ def artisan_propose(*, intervenant: Intervenant, by) -> Intervenant:
         claimed = (
             Intervenant.objects.filter(pk=intervenant.pk, approved_at=None)
             .filter(Q(proposed_at=None) | Q(refused_at__isnull=False))
-            .update(proposed_at=now, proposed_by=by, refused_at=None)
+            .update(proposed_at=now, proposed_by=by, refused_at=None, updated_at=now)
         )
         if not claimed:
             raise ValidationError(
@@ -248,7 +248,7 @@ def artisan_approve(*, intervenant: Intervenant, by) -> Intervenant:
         # Claim: of two direction members approving at once, one records the approval.
         claimed = Intervenant.objects.filter(
             pk=intervenant.pk, approved_at=None, category=Intervenant.Category.TECHNICAL
-        ).update(approved_at=now, approved_by=by, refused_at=None)
+        ).update(approved_at=now, approved_by=by, refused_at=None, updated_at=now)
         if not claimed:
             raise ValidationError(_("“%(name)s” is already approved.") % {"name": intervenant.name})
         _record_decision(intervenant, ArtisanDecision.Decision.APPROVED, by, now)
@@ -276,7 +276,7 @@ def artisan_refuse(*, intervenant: Intervenant, by, reason: str) -> Intervenant:
     with transaction.atomic():
         claimed = Intervenant.objects.filter(
             pk=intervenant.pk, approved_at=None, refused_at=None
-        ).update(refused_at=now)
+        ).update(refused_at=now, updated_at=now)
         if not claimed:
             raise ValidationError(
                 _("“%(name)s” has already been approved or refused.") % {"name": intervenant.name}
