@@ -6,8 +6,6 @@ from redmine_bridge import selectors
 
 register = template.Library()
 
-_CACHE_KEY = "redmine_bridge.artisan_accounts"
-
 
 @register.simple_tag(takes_context=True)
 def redmine_account(context, intervenant):
@@ -18,7 +16,9 @@ def redmine_account(context, intervenant):
     """
     if intervenant is None or not intervenant.approved_at:
         return None
-    cache = context.render_context.get(_CACHE_KEY)
+    # Kept on the request: each {% include %} of the partial has its own render context.
+    request = context.get("request")
+    cache = getattr(request, "_redmine_accounts", None)
     if cache is None or intervenant.pk not in cache:
         page = context.get("page")
         ids = {intervenant.pk}
@@ -26,5 +26,6 @@ def redmine_account(context, intervenant):
             ids |= {getattr(obj, "pk", None) for obj in page.object_list} - {None}
         cache = {**(cache or {}), **dict.fromkeys(ids)}
         cache.update(selectors.artisan_accounts_for(ids))
-        context.render_context[_CACHE_KEY] = cache
+        if request is not None:
+            request._redmine_accounts = cache
     return cache.get(intervenant.pk)

@@ -1,0 +1,241 @@
+"""The work request pages: who may see and do what, in French, at a constant number of queries."""
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from redmine_bridge import services
+from redmine_bridge.models import ArtisanAccount, IssueNote, WorkRequest
+from tests.factories import ArtisanFactory
+
+pytestmark = pytest.mark.django_db
+
+LIST = reverse("redmine_bridge:work_request_list")
+CREATE = reverse("redmine_bridge:work_request_create")
+
+
+def _detail(work_request):
+    return reverse("redmine_bridge:work_request_detail", args=[work_request.pk])
+
+
+@pytest.mark.parametrize(
+    ("persona", "status"), [("gestionnaire", 200), ("direction", 200), ("legal", 403)]
+)
+def test_it_shows_the_list_to_gestionnaires_and_the_direction_only(
+    request, as_user, persona, status, fake_redmine
+):
+    response = as_user(request.getfixturevalue(persona)).get(LIST)
+
+    assert response.status_code == status
+
+
+def test_it_sends_an_anonymous_visitor_to_the_login_page(client):
+    response = client.get(LIST)
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_it_shows_waiting_then_the_issue_number_and_link(
+    as_user, gestionnaire, make_work_request, fake_redmine
+):
+    work_request = make_work_request()
+    client = as_user(gestionnaire)
+
+    page = client.get(LIST).content.decode()
+    assert "en attente" in page
+
+    services.work_request_push(work_request_id=work_request.pk)
+    page = client.get(LIST).content.decode()
+    assert 'href="http://redmine.test/issues/1"' in page and "#1" in page
+    detail = client.get(_detail(work_request)).content.decode()
+    assert 'data-redmine-issue="1"' in detail and "Dans Redmine" in detail
+
+
+def test_it_says_redmine_is_not_configured(as_user, gestionnaire, not_configured):
+    page = as_user(gestionnaire).get(LIST).content.decode()
+
+    assert "Redmine non configuré" in page
+
+
+def test_it_keeps_the_list_at_a_constant_number_of_queries(
+    as_user, gestionnaire, make_work_request, fake_redmine, django_assert_max_num_queries
+):
+    client = as_user(gestionnaire)
+    make_work_request()
+    client.get(LIST)
+    with django_assert_max_num_queries(12) as few:
+        client.get(LIST)
+    for _ in range(12):
+        make_work_request()
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get(LIST)
+
+    assert response.content.decode().count("data-push-state") == 13
+
+
+def test_it_records_a_work_request_from_the_form(
+    as_user, gestionnaire, dossier, approved_artisan, fake_redmine, no_enqueue
+):
+    artisan = approved_artisan()
+    client = as_user(gestionnaire)
+
+    assert (
+        f'value="{dossier.pk}" selected'
+        in client.get(f"{CREATE}?dossier={dossier.pk}").content.decode()
+    )
+    response = client.post(
+        CREATE,
+        {
+            "dossier": dossier.pk,
+            "artisan": artisan.pk,
+            "description": "Volet roulant bloqué",
+            "place": "Chambre 2",
+            "priority": "high",
+            "urgency": "normal",
+        },
+    )
+
+    work_request = WorkRequest.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == _detail(work_request)
+    assert (work_request.requested_by, work_request.artisan) == (gestionnaire, artisan)
+
+
+def test_the_form_refuses_an_unapproved_artisan_in_french(
+    as_user, gestionnaire, dossier, fake_redmine
+):
+    proposed = ArtisanFactory(proposed_at=timezone.now(), proposed_by=gestionnaire)
+
+    response = as_user(gestionnaire).post(
+        CREATE,
+        {
+            "dossier": dossier.pk,
+            "artisan": proposed.pk,
+            "description": "x",
+            "place": "y",
+            "priority": "normal",
+            "urgency": "normal",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "Sélectionnez un choix valide" in response.content.decode()
+    assert not WorkRequest.objects.exists()
+
+
+def test_it_shows_a_refusal_and_lets_a_gestionnaire_retry(
+    as_user, gestionnaire, make_work_request, fake_redmine, no_enqueue
+):
+    from redmine_bridge import client as redmine_client
+
+    work_request = make_work_request()
+    fake_redmine.fail_with = redmine_client.PermanentError(
+        "Redmine a refusé la clé d’API (HTTP 401)"
+    )
+    services.work_request_push(work_request_id=work_request.pk)
+    client = as_user(gestionnaire)
+    retry = reverse("redmine_bridge:work_request_retry", args=[work_request.pk])
+
+    detail = client.get(_detail(work_request)).content.decode()
+    assert "Redmine a refusé la clé d’API (HTTP 401)" in detail
+    assert "Renvoyer à Redmine" in detail
+    assert "Redmine a refusé 1 demande(s)" in client.get(LIST).content.decode()
+    assert client.get(retry).status_code == 405
+
+    response = client.post(retry)
+
+    work_request.refresh_from_db()
+    assert response.status_code == 302
+    assert work_request.push_state == "pending"
+
+
+def test_the_direction_sees_the_refusals_and_retries_them_all(
+    as_user, direction, make_work_request, fake_redmine, no_enqueue
+):
+    from redmine_bridge import client as redmine_client
+
+    work_requests = [make_work_request(), make_work_request()]
+    fake_redmine.fail_with = redmine_client.PermanentError("refus")
+    for work_request in work_requests:
+        services.work_request_push(work_request_id=work_request.pk)
+    client = as_user(direction)
+
+    response = client.post(reverse("redmine_bridge:retry_all"))
+
+    assert response.status_code == 302
+    assert not WorkRequest.objects.filter(failed_at__isnull=False).exists()
+
+
+def test_a_gestionnaire_confirms_an_oral_exchange_on_the_ticket(
+    as_user, gestionnaire, make_work_request, fake_redmine, no_enqueue
+):
+    work_request = make_work_request()
+    services.work_request_push(work_request_id=work_request.pk)
+    client = as_user(gestionnaire)
+    url = reverse("redmine_bridge:note_add", args=[work_request.pk])
+
+    assert client.get(url).status_code == 405
+    assert client.post(url, {"text": "  "}).status_code == 400
+    assert not IssueNote.objects.exists()
+    response = client.post(url, {"text": "Clé remise à l’artisan."})
+
+    note = IssueNote.objects.get()
+    assert response.status_code == 302
+    assert (note.author, note.text) == (gestionnaire, "Clé remise à l’artisan.")
+    assert services.issue_note_push(note_id=note.pk).done
+    assert fake_redmine.issues[1]["notes"][0].startswith("Clé remise à l’artisan.")
+    assert "Clé remise à l’artisan." in client.get(_detail(work_request)).content.decode()
+
+
+def test_the_legal_service_cannot_write_a_note(as_user, legal, make_work_request, fake_redmine):
+    work_request = make_work_request()
+
+    response = as_user(legal).post(
+        reverse("redmine_bridge:note_add", args=[work_request.pk]), {"text": "x"}
+    )
+
+    assert response.status_code == 403
+    assert not IssueNote.objects.exists()
+
+
+def test_the_intervenant_pages_show_the_redmine_account(
+    as_user, direction, gestionnaire, approved_artisan, fake_redmine, django_assert_max_num_queries
+):
+    artisan = approved_artisan()
+    account = services.artisan_account_request(intervenant_id=artisan.pk)
+    client = as_user(gestionnaire)
+    detail = reverse("contacts:intervenant_detail", args=[artisan.pk])
+
+    assert 'data-redmine-registration="pending"' in client.get(detail).content.decode()
+    services.artisan_account_push(account_id=account.pk)
+    assert 'data-redmine-registration="pushed"' in client.get(detail).content.decode()
+
+    # In the list, the accounts of the whole page are read in one query.
+    listing = reverse("contacts:intervenant_list")
+    client.get(listing)
+    with django_assert_max_num_queries(20) as few:
+        client.get(listing)
+    for _ in range(5):
+        services.artisan_account_request(intervenant_id=approved_artisan().pk)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = client.get(listing).content.decode()
+    assert page.count("data-redmine-registration") == 6
+
+
+def test_the_direction_retries_a_refused_artisan_account(
+    as_user, direction, gestionnaire, approved_artisan, fake_redmine, no_enqueue
+):
+    artisan = approved_artisan(email="")
+    account = services.artisan_account_request(intervenant_id=artisan.pk)
+    services.artisan_account_push(account_id=account.pk)
+    detail = reverse("contacts:intervenant_detail", args=[artisan.pk])
+    retry = reverse("redmine_bridge:artisan_account_retry", args=[account.pk])
+
+    page = as_user(direction).get(detail).content.decode()
+    assert 'data-redmine-registration="failed"' in page and retry in page
+    assert as_user(gestionnaire).post(retry).status_code == 403
+    response = as_user(direction).post(retry)
+
+    assert response.status_code == 302
+    assert ArtisanAccount.objects.get(pk=account.pk).push_state == "pending"
