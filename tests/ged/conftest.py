@@ -106,10 +106,6 @@ def use_s3_storage(settings, endpoint: str) -> S3Store:
     return store
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # The personas are created in almost every test here; the default hasher costs ~0.5 s each.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)
