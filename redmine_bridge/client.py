@@ -402,13 +402,13 @@ def issues_updated_since(since: datetime | None) -> Iterator[Issue]:
         "project_id": found.project_id,
         "status_id": "*",
         "sort": "updated_on:asc,id:asc",
-        "limit": PAGE_SIZE,
     }
     if since is not None:
         stamp = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         filters["updated_on"] = f">={stamp}"
     with _errors(_("reading the updated issues")):
-        # A ResourceSet fetches one page (PAGE_SIZE issues) per request, lazily.
+        # Without `limit` (which python-redmine takes as a total), a ResourceSet reads every
+        # issue, one page of PAGE_SIZE (python-redmine's own page size) per request.
         for data in _redmine().issue.filter(**filters).values():
             yield _issue(data, found.closed_status_ids, found.reference_field_id)
 
