@@ -28,7 +28,7 @@ TEST_ENV := DEBUG=false SECRET_KEY=insecure-test-key-only-for-make-test \
 	IMAP_TEST_USER=gestion@agence.test IMAP_TEST_PASSWORD=secret
 PYTEST_ARGS ?=
 
-.PHONY: run test lint install messages
+.PHONY: run test lint install messages bench
 
 install: $(STAMP)
 
@@ -55,3 +55,22 @@ lint: $(STAMP)
 messages: $(STAMP)
 	DEBUG=true $(BIN)/python manage.py makemessages --locale fr --no-obsolete --no-location
 	DEBUG=true $(BIN)/python manage.py compilemessages --locale fr --ignore ".venv" --ignore var
+
+# The deadline alerts at scale (R8): 1,000,000 items on PostgreSQL, a real SMTP server, a real
+# worker and beat; about 8 minutes on 2 cores. Its own database (dropped and created again) and
+# Redis db; prints a table and writes bench/results.md. Not part of `make test`.
+BENCH_DB ?= gerance_bench
+BENCH_REDIS_DB ?= 12
+BENCH_ARGS ?=
+BENCH_ENV := DEBUG=false SECRET_KEY=insecure-bench-key-only-for-make-bench \
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/$(BENCH_DB) \
+	CELERY_BROKER_URL=redis://127.0.0.1:6379/$(BENCH_REDIS_DB) \
+	CELERY_RESULT_BACKEND=redis://127.0.0.1:6379/$(BENCH_REDIS_DB) \
+	TIME_ZONE=Europe/Paris SECURE_SSL_REDIRECT=false SESSION_COOKIE_SECURE=false \
+	CSRF_COOKIE_SECURE=false SECURE_HSTS_SECONDS=0 LOG_LEVEL=WARNING \
+	STATICFILES_BACKEND=django.contrib.staticfiles.storage.StaticFilesStorage
+
+bench: $(STAMP)
+	@pg_isready -q -h 127.0.0.1 -p 5432 || { echo "make bench: PostgreSQL is not answering on 127.0.0.1:5432 (see make test)" >&2; exit 1; }
+	@redis-cli -h 127.0.0.1 -p 6379 ping | grep -q PONG || { echo "make bench: Redis is not answering on 127.0.0.1:6379 (see make test)" >&2; exit 1; }
+	$(BENCH_ENV) $(BIN)/python bench/run.py $(BENCH_ARGS)

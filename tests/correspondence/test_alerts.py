@@ -246,11 +246,11 @@ def test_one_sweep_runs_the_same_queries_whatever_the_number_of_items(
         result = alerts.alerts_sweep()
 
     assert len(result.alert_ids) == 2 * count  # overdue and escalation for each
-    # select-for-update, insert the alerts, move next_alert_at (savepoints aside).
+    # SET LOCAL, select-for-update, insert the alerts, move next_alert_at (savepoints aside).
     statements = [
         query["sql"] for query in queries.captured_queries if "SAVEPOINT" not in query["sql"]
     ]
-    assert len(statements) == 3, statements
+    assert len(statements) == 4, statements
 
 
 def test_the_sweep_handles_a_backlog_in_batches(gestionnaire, dossier, notary):
