@@ -169,7 +169,8 @@ def _insert_alerts(new: list[tuple], *, now: datetime) -> list[int]:
             cursor.execute(
                 f"INSERT INTO {meta.db_table} ({', '.join(columns)}) "  # noqa: S608 (no user input)
                 f"VALUES {', '.join([row_sql] * len(chunk))} "
-                "ON CONFLICT DO NOTHING RETURNING id",
+                # Only the (item, kind) rule may skip a row: any other conflict is a bug, raised.
+                "ON CONFLICT (item_id, kind) WHERE item_id IS NOT NULL DO NOTHING RETURNING id",
                 params,
             )
             ids += [row[0] for row in cursor.fetchall()]
@@ -197,7 +198,8 @@ def digest_create(*, day: date) -> int | None:
         cursor.execute(
             f"INSERT INTO {meta.db_table} "  # noqa: S608 (no user input)
             "(kind, threshold_at, digest_day, created_at, message_id, claimed_by, email_error) "
-            "VALUES (%s, %s, %s, %s, %s, '', '') ON CONFLICT DO NOTHING RETURNING id",
+            "VALUES (%s, %s, %s, %s, %s, '', '') "
+            "ON CONFLICT (digest_day) WHERE kind = 'digest' DO NOTHING RETURNING id",
             [Alert.Kind.DIGEST, threshold, day, timezone.now(), new_message_id()],
         )
         row = cursor.fetchone()
