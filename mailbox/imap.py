@@ -95,10 +95,23 @@ class ImapSession:
                     messages[int(match.group(1))] = line[1]
         return messages
 
-    def move(self, uids: list[int], folder: str) -> None:
-        """Move messages to `folder`; UIDs already gone (moved by a previous run) are no error."""
-        if uids:
-            self._box.move([str(uid) for uid in uids], folder)
+    def move(self, uids: list[int], folder: str) -> list[int]:
+        """Move the messages still in the selected folder to `folder`; return the UIDs moved.
+
+        A NOOP first brings the expunges of other sessions, so that a message another reader
+        has just moved is not copied a second time (MOVE is COPY then EXPUNGE on the server).
+        """
+        if not uids:
+            return []
+        _check(*self._client.noop())
+        present = set()
+        for start in range(0, len(uids), 500):
+            chunk = ",".join(str(uid) for uid in uids[start : start + 500])
+            present.update(int(uid) for uid in self._box.uids(f"UID {chunk}"))
+        moving = [uid for uid in uids if uid in present]
+        if moving:
+            self._box.move([str(uid) for uid in moving], folder, chunks=500)
+        return moving
 
     def append(self, raw: bytes, folder: str, *, at: datetime, seen: bool = True) -> None:
         self._box.append(raw, folder, dt=at, flag_set=["\\Seen"] if seen else [])

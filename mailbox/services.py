@@ -43,7 +43,10 @@ TRANSIENT_ERRORS = (imap.ImapUnavailable, StorageUnavailable, DatabaseError)
 
 
 def mailbox_robot():
-    """The account that registers what the mailbox delivers (never logs in: inactive)."""
+    """The account that registers what the mailbox delivers (never logs in: inactive).
+
+    Read once per reading of a mailbox and passed down (see `mailbox_poll`).
+    """
     User = get_user_model()
     user, _created = User.objects.get_or_create(
         username=settings.MAILBOX_ROBOT_USERNAME,
@@ -64,6 +67,7 @@ def message_take(
     internaldate: datetime | None,
     size: int | None = None,
     too_large: bool = False,
+    robot=None,
 ) -> InboundMessage:
     """Record, file and route one message of `mailbox`; idempotent per UIDVALIDITY + UID.
 
@@ -71,10 +75,11 @@ def message_take(
     2. A malformed or too large message is quarantined with its reason and raw bytes.
     3. A new row is claimed (unique UID and Message-ID; the same Message-ID seen before makes
        a duplicate row that points to the first one).
-    4. The .eml and the attachments are filed in the GED, outside any transaction (the GED
-       de-duplicates, so a second attempt files nothing twice); a refused attachment is listed.
+    4. An .eml the GED would refuse (R7: the original must be filed) is quarantined.
     5. In one transaction, with the row locked: the message is routed (thread, automatic reply,
-       registration as an item, or triage).
+       registration as an item, or triage) and its .eml and attachments filed in the GED once,
+       under the item it became or under the message; a refused attachment is listed. A storage
+       failure rolls it all back: the message stays in the folder for the next run.
     `raw` holds only the header block when `too_large`.
     """
     existing = _existing(mailbox, uidvalidity, uid)
@@ -103,21 +108,32 @@ def message_take(
     )
     if message.state != State.PENDING:
         return message
-    try:
-        documents = _file_documents(message, parsed, raw)
-    except ValidationError as error:
-        if isinstance(error, StorageUnavailable):
-            raise
+    if refusal := _eml_refusal(raw):
         # R7: an email whose original cannot be filed cannot be processed.
-        reason = _("The original cannot be filed in the GED: %(reason)s") % {
-            "reason": " ".join(error.messages)
-        }
+        reason = _("The original cannot be filed in the GED: %(reason)s") % {"reason": refusal}
         return _quarantine_row(message, raw, reason)
+    eml = ContentFile(raw, name=_eml_name(parsed))
     with transaction.atomic():
         message = InboundMessage.objects.select_for_update().get(pk=message.pk)
         if message.state == State.PENDING:
-            _route(message, parsed, raw, documents)
+            _route(message, parsed, eml, robot or mailbox_robot())
     return message
+
+
+def _eml_refusal(raw: bytes) -> str:
+    """Why the GED would refuse this .eml, by its own rules (size, sniffed type), or ""."""
+    from ged import sniffing
+
+    if len(raw) > settings.GED_MAX_UPLOAD_SIZE:
+        return _("The message is too large (%(size)s bytes; the limit is %(limit)s).") % {
+            "size": len(raw),
+            "limit": settings.GED_MAX_UPLOAD_SIZE,
+        }
+    if sniffing.sniff(raw[: sniffing.HEAD_SIZE]) != sniffing.EMAIL or (
+        sniffing.EMAIL not in settings.GED_ALLOWED_CONTENT_TYPES
+    ):
+        return _("Its header block is not recognised as an email.")
+    return ""
 
 
 def _existing(mailbox, uidvalidity, uid) -> InboundMessage | None:
@@ -222,27 +238,16 @@ def _quarantine_row(message: InboundMessage, raw: bytes, reason: str) -> Inbound
     return message
 
 
-@dataclass
-class _Filed:
-    eml: ContentFile
-    attachments: list[tuple[str, bytes]] = field(default_factory=list)  # accepted ones
-
-
 def _eml_name(parsed: ParsedEmail) -> str:
     stem = slugify(parsed.subject)[:80] or "message"
     return f"{stem}.eml"
 
 
-def _file_documents(message: InboundMessage, parsed: ParsedEmail, raw: bytes) -> _Filed:
-    """File the .eml and every attachment in the GED under the message (R7); list refusals.
+def _file_attachments(message: InboundMessage, parsed: ParsedEmail, *, owner, by) -> None:
+    """File every attachment under `owner` (R7); list those the GED refuses, with its reason.
 
-    The .eml must be accepted (ValidationError otherwise); an attachment the GED refuses is
-    recorded with the GED's reason. StorageUnavailable propagates: the run stops and retries.
+    StorageUnavailable propagates: the caller's transaction rolls back and the run retries.
     """
-    robot = mailbox_robot()
-    eml = ContentFile(raw, name=_eml_name(parsed))
-    document_store(file=eml, owner=message, added_by=robot)
-    filed = _Filed(eml=eml)
     refused = []
     for position, attachment in enumerate(parsed.attachments, 1):
         reason = attachment.refused_reason
@@ -250,15 +255,14 @@ def _file_documents(message: InboundMessage, parsed: ParsedEmail, raw: bytes) ->
             try:
                 document_store(
                     file=ContentFile(attachment.data, name=attachment.filename),
-                    owner=message,
-                    added_by=robot,
+                    owner=owner,
+                    added_by=by,
                 )
             except StorageUnavailable:
                 raise
-            except ValidationError as error:
+            except ValidationError as error:  # refused before anything was written
                 reason = " ".join(error.messages)
             else:
-                filed.attachments.append((attachment.filename, attachment.data))
                 continue
         refused.append(
             RefusedAttachment(
@@ -271,45 +275,55 @@ def _file_documents(message: InboundMessage, parsed: ParsedEmail, raw: bytes) ->
             )
         )
     RefusedAttachment.objects.bulk_create(refused, ignore_conflicts=True)
-    return filed
 
 
-def _route(message: InboundMessage, parsed: ParsedEmail, raw: bytes, filed: _Filed) -> None:
+def _file_on_message(message: InboundMessage, parsed: ParsedEmail, eml, robot) -> None:
+    """Keep the .eml and the attachments under the message until a person decides (triage)."""
+    document_store(file=eml, owner=message, added_by=robot)
+    _file_attachments(message, parsed, owner=message, by=robot)
+
+
+def _route(message: InboundMessage, parsed: ParsedEmail, eml, robot) -> None:
     """Decide what the message is, inside the caller's transaction (the row is locked)."""
-    robot = mailbox_robot()
     thread = routing.thread_item(parsed)
     if parsed.automatic_kind:
         # No answer expected, no deadline; linked to the item it concerns when we know it.
+        _file_on_message(message, parsed, eml, robot)
         _set(message, state=State.AUTOMATIC, thread_item=thread)
         return
     if thread is not None:
-        # A reply in one of our threads: shown on the item, not a new request (the gestionnaire
-        # may split it off if it asks for something new).
-        document_store(file=filed.eml, owner=thread, added_by=robot)
+        # A reply in one of our threads: shown on the item (its .eml among the item's
+        # documents), not a new request; the gestionnaire may split it off if it asks for more.
+        _file_on_message(message, parsed, eml, robot)
+        document_store(file=eml, owner=thread, added_by=robot)
         _set(message, state=State.THREADED, thread_item=thread)
         return
     place = routing.destination(parsed, at=message.received_at)
-    if place.dossier is None:
-        _set(message, state=State.TRIAGE, triage_reason=place.reason)
-        return
-    try:
-        with transaction.atomic():
-            item = _register(
-                message,
-                filed,
-                sender=place.sender,
-                dossier=place.dossier,
-                subject=parsed.subject,
-                points=[_point_text(parsed.body, parsed.subject)],
-                by=robot,
-                assigned_to=place.dossier.gestionnaire,
-            )
-    except (ValidationError, PermissionDenied) as error:
-        # R1 (no valid mandate) and the like: a person decides, the deadline runs all the same.
-        reason = " ".join(getattr(error, "messages", [str(error)]))
-        _set(message, state=State.TRIAGE, triage_reason=reason)
-        return
-    _set(message, state=State.REGISTERED, item=item)
+    if place.dossier is not None:
+        try:
+            with transaction.atomic():
+                item = _register(
+                    message,
+                    eml,
+                    parsed,
+                    sender=place.sender,
+                    dossier=place.dossier,
+                    subject=parsed.subject,
+                    points=[_point_text(parsed.body, parsed.subject)],
+                    by=robot,
+                    assigned_to=place.dossier.gestionnaire,
+                )
+        except StorageUnavailable:
+            raise
+        except (ValidationError, PermissionDenied) as error:
+            # R1 (no valid mandate) and the like: a person decides; the deadline runs all the
+            # same (shown on the triage list).
+            place = routing.Destination(reason=" ".join(getattr(error, "messages", [str(error)])))
+        else:
+            _set(message, state=State.REGISTERED, item=item)
+            return
+    _file_on_message(message, parsed, eml, robot)
+    _set(message, state=State.TRIAGE, triage_reason=place.reason)
 
 
 def _point_text(body: str, subject: str) -> str:
@@ -318,9 +332,13 @@ def _point_text(body: str, subject: str) -> str:
 
 
 def _register(
-    message, filed: _Filed, *, sender, dossier, subject, points, by, assigned_to, force_reason=""
+    message, eml, parsed, *, sender, dossier, subject, points, by, assigned_to, force_reason=""
 ):
-    """Register the message as an email item: R1 and R8 are the correspondence service's."""
+    """Register the message as an email item: R1 and R8 are the correspondence service's.
+
+    `parsed` gives the attachments to file on the item, or None when they are already filed
+    under the message (triage): they are then copied from there.
+    """
     item = item_register(
         channel=Channel.EMAIL,
         received_at=message.received_at,  # R8: 48 hours from reception, not from sorting
@@ -331,12 +349,15 @@ def _register(
         assigned_to=assigned_to,
         by=by,
         force_reason=force_reason,
-        originals=[filed.eml],
+        originals=[eml],
     )
     # Attachments straight to the GED (not as "originals": only the .eml is the original, and
     # its Message-ID is the one our reply must refer to).
-    for filename, data in filed.attachments:
-        document_store(file=ContentFile(data, name=filename), owner=item, added_by=by)
+    if parsed is not None:
+        _file_attachments(message, parsed, owner=item, by=by)
+    else:
+        for filename, data in _stored_attachments(message):
+            document_store(file=ContentFile(data, name=filename), owner=item, added_by=by)
     return item
 
 
@@ -464,6 +485,7 @@ def _poll(session, mailbox: Mailbox, config: MailboxSettings, result: PollResult
     to_move = [e.uid for e in envelopes if e.uid in done]
     _archive(session, mailbox, uidvalidity, to_move, config, result)
     pending = [e for e in envelopes if e.uid not in done]
+    robot = mailbox_robot()
     chunk_size = settings.MAILBOX_FETCH_CHUNK
     for start in range(0, len(pending), chunk_size):
         if time.monotonic() > deadline:
@@ -478,7 +500,7 @@ def _poll(session, mailbox: Mailbox, config: MailboxSettings, result: PollResult
             raw = raws.get(envelope.uid)
             if raw is None:
                 continue  # expunged meanwhile by someone else
-            message = _take_safely(mailbox, uidvalidity, envelope, raw, result)
+            message = _take_safely(mailbox, uidvalidity, envelope, raw, result, robot)
             if message is not None and message.state != State.PENDING:
                 moved.append(envelope.uid)
                 result.states[message.state] = result.states.get(message.state, 0) + 1
@@ -486,7 +508,7 @@ def _poll(session, mailbox: Mailbox, config: MailboxSettings, result: PollResult
         _archive(session, mailbox, uidvalidity, moved, config, result)
 
 
-def _take_safely(mailbox, uidvalidity, envelope, raw, result) -> InboundMessage | None:
+def _take_safely(mailbox, uidvalidity, envelope, raw, result, robot) -> InboundMessage | None:
     try:
         message = message_take(
             mailbox=mailbox,
@@ -496,6 +518,7 @@ def _take_safely(mailbox, uidvalidity, envelope, raw, result) -> InboundMessage 
             internaldate=envelope.internaldate,
             size=envelope.size,
             too_large=envelope.size > settings.MAILBOX_MAX_MESSAGE_SIZE,
+            robot=robot,
         )
     except TRANSIENT_ERRORS:
         raise
@@ -509,13 +532,20 @@ def _take_safely(mailbox, uidvalidity, envelope, raw, result) -> InboundMessage 
 
 
 def _archive(session, mailbox, uidvalidity, uids, config, result) -> None:
+    """R7: move committed messages to the archive folder, one reader at a time.
+
+    The mailbox row is locked for the length of one MOVE command: two readers that got past the
+    claim (a claim expired too early) never copy the same message twice into the archive.
+    """
     if not uids:
         return
-    session.move(uids, config.archive_folder)
-    InboundMessage.objects.filter(
-        mailbox=mailbox, uidvalidity=uidvalidity, uid__in=uids, archived_at=None
-    ).update(archived_at=timezone.now())
-    result.archived += len(uids)
+    with transaction.atomic():
+        Mailbox.objects.select_for_update().filter(pk=mailbox.pk).first()
+        moved = session.move(uids, config.archive_folder)
+        InboundMessage.objects.filter(
+            mailbox=mailbox, uidvalidity=uidvalidity, uid__in=uids, archived_at=None
+        ).update(archived_at=timezone.now())
+    result.archived += len(moved)
 
 
 def _append_sent_copies(session, mailbox, config: MailboxSettings, deadline) -> int:
@@ -553,23 +583,31 @@ def mailboxes_poll() -> list[PollResult]:
 # --- What a person decides ------------------------------------------------------------------
 
 
-def _stored_originals(message: InboundMessage) -> _Filed:
-    """The .eml and accepted attachments filed under the message, read back from the GED."""
+def _stored_documents(message: InboundMessage):
+    """The .eml and the accepted attachments filed under the message, oldest first."""
     from ged.selectors import documents_for
 
     documents = sorted(documents_for(message), key=lambda d: (d.added_at, d.pk))
-    # The .eml is filed first (see _file_documents); a forwarded message comes later.
+    # The .eml is filed first (see _file_on_message); a forwarded message comes later.
     eml = next((d for d in documents if d.content_type == "message/rfc822"), None)
     if eml is None:
         raise ValidationError(_("The original email is missing from the GED."))
+    return eml, [d for d in documents if d.pk != eml.pk]
 
-    def read(document) -> bytes:
-        with document.file.open("rb") as stored:
-            return stored.read()
 
-    filed = _Filed(eml=ContentFile(read(eml), name=eml.original_filename))
-    filed.attachments = [(d.original_filename, read(d)) for d in documents if d.pk != eml.pk]
-    return filed
+def _read(document) -> bytes:
+    with document.file.open("rb") as stored:
+        return stored.read()
+
+
+def _stored_eml(message: InboundMessage) -> ContentFile:
+    eml, _attachments = _stored_documents(message)
+    return ContentFile(_read(eml), name=eml.original_filename)
+
+
+def _stored_attachments(message: InboundMessage) -> list[tuple[str, bytes]]:
+    _eml, attachments = _stored_documents(message)
+    return [(document.original_filename, _read(document)) for document in attachments]
 
 
 @transaction.atomic
@@ -593,7 +631,8 @@ def message_register(
         raise ValidationError(_("This email has already been dealt with."))
     item = _register(
         message,
-        _stored_originals(message),
+        _stored_eml(message),
+        None,
         sender=sender,
         dossier=dossier,
         subject=subject,

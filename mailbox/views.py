@@ -59,7 +59,9 @@ def _detail_context(request, message, **forms) -> dict:
     can_change = request.user.has_perm("mailbox.change_inboundmessage")
     context = {
         "message": message,
-        "documents": documents_for(message),
+        # Filed under the message while it waited, or straight under the item it became.
+        "documents": documents_for(message)
+        or (documents_for(message.item) if message.item_id else []),
         "can_change": can_change,
         "dismiss_form": forms.get("dismiss_form") or DismissForm(),
     }
