@@ -74,3 +74,7 @@ bench: $(STAMP)
 	@pg_isready -q -h 127.0.0.1 -p 5432 || { echo "make bench: PostgreSQL is not answering on 127.0.0.1:5432 (see make test)" >&2; exit 1; }
 	@redis-cli -h 127.0.0.1 -p 6379 ping | grep -q PONG || { echo "make bench: Redis is not answering on 127.0.0.1:6379 (see make test)" >&2; exit 1; }
 	$(BENCH_ENV) $(BIN)/python bench/run.py $(BENCH_ARGS)
+	@# The email channel: 1,000 messages in the test Dovecot, ingestion beside a plain fetch loop.
+	@DOVECOT_PORT=$(DOVECOT_PORT) scripts/dovecot.sh start >/dev/null
+	$(BENCH_ENV) DATABASE_URL=postgres://postgres@127.0.0.1:5432/$(BENCH_DB)_mailbox \
+		DOVECOT_PORT=$(DOVECOT_PORT) $(BIN)/python bench/mailbox_bench.py
