@@ -32,6 +32,9 @@ class WorkRequestAdmin(admin.ModelAdmin):
         *OUTBOX_FIELDS,
     )
 
+    def has_add_permission(self, request):
+        return False  # through the page, whose service checks R3 and enqueues the push
+
     def has_delete_permission(self, request, obj=None):
         return False  # R4: a work request registered in Redmine is history
 
