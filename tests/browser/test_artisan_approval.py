@@ -1,11 +1,28 @@
 """R3 in a real browser: a member of the direction approves an artisan in the Django admin."""
 
+import importlib
+
 import pytest
+from django.apps import apps
 
 from contacts import services
 from tests.factories import ArtisanFactory
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(autouse=True)
+def _role_groups(transactional_db):
+    """The role groups and their permissions, as their data migrations make them (idempotent).
+
+    Live-server tests flush the database; the serialized rollback of the `page` fixture does not
+    always bring the groups back (it depends on the tests run before), so this test does.
+    """
+    for module, function in [
+        ("accounts.migrations.0002_role_groups", "create_role_groups"),
+        ("contacts.migrations.0002_grant_permissions", "grant_contacts_permissions"),
+    ]:
+        getattr(importlib.import_module(module), function)(apps, None)
 
 
 def test_it_lets_the_direction_approve_an_artisan_in_the_admin(
