@@ -16,7 +16,9 @@ def grant(apps, grants: dict[str, list[str]], *, app_label: str) -> None:
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     app_config = apps.get_app_config(app_label)
-    app_config.models_module = True  # a migration state stub; create_permissions skips it otherwise
+    if not getattr(app_config, "models_module", None):
+        # A migration state stub: create_permissions skips an app without models_module.
+        app_config.models_module = True
     create_permissions(app_config, apps=apps, verbosity=0)
     for group_name, codenames in grants.items():
         group, _ = Group.objects.get_or_create(name=group_name)

@@ -4,10 +4,39 @@ The personas of the procedure: a gestionnaire, a second gestionnaire, a directio
 legal-service member, and an anonymous visitor (the plain `client` fixture).
 """
 
-import pytest
+import inspect
 
+import pytest
+from django.db.models.signals import post_migrate
+
+from accounts.permissions import grant
 from accounts.roles import Role
 from tests.factories import UserFactory
+
+
+def _replay_role_grants(sender, **kwargs):
+    """After a flush, give the role groups back their permissions, as the data migrations did.
+
+    A transactional test (live server, real worker, concurrent connections) ends with a flush of
+    the database, which takes the data of the data migrations with it; Django then sends
+    post_migrate. Here every RunPython of the project's migrations that grants role permissions
+    through accounts.permissions.grant (idempotent) runs again, so the next test finds the role
+    groups as a migrated database has them. (Serialized rollbacks cannot do it: the browser
+    tests' event loop gives them a connection without the serialized data.)
+    """
+    if sender.name != "accounts":  # once per flush, not once per app
+        return
+    from django.apps import apps as global_apps
+    from django.db.migrations.loader import MigrationLoader
+
+    for migration in MigrationLoader(None, ignore_no_migrations=True).disk_migrations.values():
+        for operation in migration.operations:
+            code = getattr(operation, "code", None)
+            if code is not None and getattr(inspect.getmodule(code), "grant", None) is grant:
+                code(global_apps, None)
+
+
+post_migrate.connect(_replay_role_grants, dispatch_uid="tests-replay-role-grants")
 
 
 @pytest.fixture(autouse=True)

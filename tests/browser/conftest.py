@@ -36,9 +36,8 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, live_server, django_db_serialized_rollback):
-    # The live server needs a transactional database, which is flushed after each test, taking the
-    # role groups made by data migrations with it; a serialized rollback restores them first.
+def page(browser, live_server):
+    # Like every transactional test, this one gets a serialized rollback (tests/conftest.py).
     context = browser.new_context(base_url=live_server.url, locale="fr-FR")
     page = context.new_page()
     page.set_default_timeout(15_000)

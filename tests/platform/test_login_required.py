@@ -63,7 +63,7 @@ def test_it_sends_anonymous_visitors_to_a_login_page(client, name, route):
 
 
 @pytest.mark.django_db
-def test_it_serves_static_files_without_a_login(live_server, django_db_serialized_rollback):
+def test_it_serves_static_files_without_a_login(live_server):
     import urllib.request
 
     with urllib.request.urlopen(f"{live_server.url}/static/css/gerance.css") as response:  # noqa: S310
