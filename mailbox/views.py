@@ -35,7 +35,11 @@ def _get_message_for_user(request, pk: int, permission: str = "view_inboundmessa
 def triage_list(request):
     _require(request, "view_inboundmessage")
     page = Paginator(selectors.triage_list(), 50).get_page(request.GET.get("page"))
-    return render(request, "mailbox/triage_list.html", {"page": page})
+    return render(
+        request,
+        "mailbox/triage_list.html",
+        {"page": page, "unread": selectors.unread_thread_messages(user=request.user)[:50]},
+    )
 
 
 @require_GET

@@ -345,20 +345,23 @@ def test_replies_on_my_items_show_on_my_home_until_read(
             in_reply_to=first.message_id,
         )
     )
-    home = reverse("home")
+    home, listing = reverse("home"), reverse("mailbox:triage_list")
 
-    assert "RE: Succession Dupont" in as_user(gestionnaire).get(home).text
-    assert "RE: Succession Dupont" not in as_user(other_gestionnaire).get(home).text
+    assert "1 nouvel email sur vos éléments" in as_user(gestionnaire).get(home).text
+    assert "RE: Succession Dupont" in as_user(gestionnaire).get(listing).text
+    assert "nouvel email" not in as_user(other_gestionnaire).get(home).text
+    assert "RE: Succession Dupont" not in as_user(other_gestionnaire).get(listing).text
     acknowledge = reverse("mailbox:acknowledge", args=[reply.pk])
     assert as_user(gestionnaire).get(acknowledge).status_code == 405
     assert as_user(gestionnaire).post(acknowledge).status_code == 302
 
     reply.refresh_from_db()
     assert reply.acknowledged_at is not None
-    assert "RE: Succession Dupont" not in as_user(gestionnaire).get(home).text
+    assert "nouvel email" not in as_user(gestionnaire).get(home).text
+    assert "RE: Succession Dupont" not in as_user(gestionnaire).get(listing).text
 
 
-def test_the_direction_home_counts_quarantine_and_shows_failing_mailboxes(
+def test_the_direction_home_counts_quarantine_and_the_list_shows_failing_mailboxes(
     as_user, quarantined, direction
 ):
     Mailbox.objects.update(last_error="login refused for gestion@agence.test")
@@ -366,8 +369,18 @@ def test_the_direction_home_counts_quarantine_and_shows_failing_mailboxes(
     response = as_user(direction).get(reverse("home"))
 
     assert "1 email en quarantaine" in response.text
-    assert "login refused" in response.text
     assert reverse("mailbox:quarantine_list") in response.text
+    assert "login refused" in as_user(direction).get(reverse("mailbox:quarantine_list")).text
+
+
+def test_my_home_section_costs_one_query(as_user, gestionnaire, direction, triaged):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for user in (gestionnaire, direction):
+        with CaptureQueriesContext(connection) as queries:
+            as_user(user).get(reverse("home"))
+        assert len([q for q in queries if "mailbox_" in q["sql"]]) == 1
 
 
 def test_the_nav_links_follow_the_roles(as_user, gestionnaire, direction):
