@@ -14,3 +14,11 @@ def work_summary(user):
         open=Count("pk"), overdue=Count("pk", filter=Q(due_at__lte=timezone.now()))
     )
     return {"counts": counts}
+
+
+@register.inclusion_tag("correspondence/partials/dossier_history.html")
+def dossier_history(dossier, limit: int = 20):
+    """The latest entries of a dossier's timeline, for the dossier's page (a constant 4 queries)."""
+    from correspondence.selectors import dossier_timeline
+
+    return {"dossier": dossier, "timeline": dossier_timeline(dossier, limit=limit)}

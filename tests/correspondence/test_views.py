@@ -346,3 +346,12 @@ def test_the_home_page_counts_my_open_and_overdue_items(as_user, gestionnaire, d
 
     assert "2 éléments ouverts" in page
     assert "1 en retard" in page
+
+
+def test_the_dossier_page_shows_the_correspondence_history(as_user, gestionnaire, dossier, notary):
+    register(gestionnaire, notary, dossier, subject="Succession Dupont")
+
+    page = as_user(gestionnaire).get(f"/contacts/dossiers/{dossier.pk}/").content.decode()
+
+    assert 'id="dossier-history"' in page
+    assert "Succession Dupont" in page
