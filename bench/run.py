@@ -172,6 +172,19 @@ def make_items(total: int, now, gestionnaires, dossiers, sender) -> None:
     with connection.cursor() as cursor:
         cursor.execute("SET synchronous_commit = off")
         cursor.execute("SET maintenance_work_mem = '256MB'")
+        # A bulk load: no foreign-key triggers (the rows are consistent by construction) and the
+        # secondary indexes built once at the end rather than row by row.
+        cursor.execute("SET session_replication_role = replica")
+        indexes = {}
+        for table in ("correspondence_incomingitem", "correspondence_alert"):
+            cursor.execute(
+                "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.tablename = %s "
+                "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)",
+                [table],
+            )
+            indexes[table] = cursor.fetchall()
+            for name, _ in indexes[table]:
+                cursor.execute(f'DROP INDEX "{name}"')
         cursor.execute(
             ITEMS_SQL,
             {
@@ -189,6 +202,10 @@ def make_items(total: int, now, gestionnaires, dossiers, sender) -> None:
             },
         )
         cursor.execute(HISTORY_ALERTS_SQL, [])  # [] so that %% reads as %
+        for table_indexes in indexes.values():
+            for _, definition in table_indexes:
+                cursor.execute(definition)
+        cursor.execute("SET session_replication_role = origin")
         cursor.execute("SET synchronous_commit = on")
     # Autocommit is on outside atomic(): VACUUM may run; it also sets the visibility map.
     with connection.cursor() as cursor:

@@ -4,7 +4,7 @@ The life of an alert:
 1. At registration, `set_thresholds()` fixes three moments beside `due_at`: the warning (once
    ALERT_WARNING_SHARE of the window has gone), the deadline itself, and the escalation
    (ALERT_ESCALATION_HOURS later). `next_alert_at` holds the earliest one not yet handled.
-2. Every minute, `alerts_sweep()` reads the items whose `next_alert_at` has passed (one query on a
+2. Every minute, `alerts_sweep()` reads the items whose `next_alert_at` has passed (through a
    partial index), locks them (`FOR UPDATE SKIP LOCKED`: a second sweep running at the same time
    takes other rows or none), inserts their alerts, and moves `next_alert_at` to the next
    threshold, all in one transaction. The unique constraint (item, kind) stops a duplicate even if
@@ -33,7 +33,8 @@ from django.core import mail as django_mail
 from django.db import connection, transaction
 from django.db.models import Case, Count, F, Q, QuerySet, When
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
+from django.utils.timesince import timesince, timeuntil
 
 from accounts.roles import Role, has_role
 from correspondence import deadlines
@@ -91,58 +92,122 @@ class SweepResult:
 
 
 def alerts_sweep(*, now: datetime | None = None, limit: int = SWEEP_BATCH) -> SweepResult:
-    """Raise the alerts of the items whose next threshold has passed; 4 queries whatever the size.
+    """Raise the alerts of the items whose next threshold has passed, in constant queries.
 
     Steps: 1. lock up to `limit` such items, skipping those another sweep holds; 2. insert their
     alerts, a duplicate being skipped by the unique constraint; 3. move each item's
     `next_alert_at` to its next threshold (None when none is left or the item was answered);
     4. after commit, hand the new alerts to `deliver_alerts` tasks.
+
+    On PostgreSQL the three steps are one statement (`_sweep_statement`): the rows never travel
+    to Python. Elsewhere (SQLite for `make run`) `_sweep_rows` does the same in 3 queries.
     """
     now = now or timezone.now()
     with transaction.atomic():
         if connection.vendor == "postgresql":
-            # The commit need not wait for the disk: were it lost in a crash, next_alert_at would
-            # be lost with the alerts, and the next sweep would raise them again. Nothing is sent
-            # before a delivery task's own (synchronous) commit, which flushes this one first.
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit = off")
-        rows = list(
-            IncomingItem.objects.filter(next_alert_at__lte=now)
-            .order_by("next_alert_at")
-            .select_for_update(skip_locked=True)
-            .values_list(
-                "pk",
-                "assigned_to_id",
-                "warn_at",
-                "due_at",
-                "escalate_at",
-                "answered_at",
-                "closed_at",
-            )[:limit]
+            result = _sweep_statement(now=now, limit=limit)
+        else:
+            result = _sweep_rows(now=now, limit=limit)
+        alert_ids = result.alert_ids
+        if alert_ids:
+            transaction.on_commit(lambda: enqueue_delivery(alert_ids))
+    return result
+
+
+_SWEEP_SQL = """
+WITH due AS (
+    SELECT id FROM {items}
+    WHERE next_alert_at <= %(now)s
+    ORDER BY next_alert_at
+    LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED
+), raised AS (
+    INSERT INTO {alerts}
+        (kind, item_id, recipient_id, threshold_at, created_at, message_id, claimed_by, email_error)
+    SELECT k.kind, i.id, CASE WHEN k.kind = %(escalation)s THEN NULL ELSE i.assigned_to_id END,
+           k.threshold, %(now)s,
+           '<alert.' || replace(gen_random_uuid()::text, '-', '') || '@' || %(domain)s || '>',
+           '', ''
+    FROM due
+    JOIN {items} AS i ON i.id = due.id
+    CROSS JOIN LATERAL (
+        VALUES (%(warning)s, i.warn_at), (%(overdue)s, i.due_at), (%(escalation)s, i.escalate_at)
+    ) AS k (kind, threshold)
+    WHERE i.answered_at IS NULL AND i.closed_at IS NULL AND k.threshold <= %(now)s
+      -- a warning after the deadline is noise (see _alerts_due)
+      AND NOT (k.kind = %(warning)s AND i.due_at <= %(now)s)
+    ON CONFLICT (item_id, kind) WHERE item_id IS NOT NULL DO NOTHING
+    RETURNING id
+), moved AS (
+    UPDATE {items} AS i SET next_alert_at = CASE
+        WHEN i.answered_at IS NOT NULL OR i.closed_at IS NOT NULL THEN NULL
+        WHEN i.warn_at > %(now)s THEN i.warn_at
+        WHEN i.due_at > %(now)s THEN i.due_at
+        WHEN i.escalate_at > %(now)s THEN i.escalate_at
+    END
+    FROM due
+    WHERE i.id = due.id
+    RETURNING i.id
+)
+SELECT (SELECT count(*) FROM moved),
+       (SELECT coalesce(array_agg(id ORDER BY id), '{{}}') FROM raised)
+"""
+
+
+def _sweep_statement(*, now: datetime, limit: int) -> SweepResult:
+    """The sweep as one PostgreSQL statement (2 queries with the SET LOCAL)."""
+    with connection.cursor() as cursor:
+        # The commit need not wait for the disk: were it lost in a crash, next_alert_at would be
+        # lost with the alerts, and the next sweep would raise them again. Nothing is sent before
+        # a delivery task's own (synchronous) commit, which flushes this one to disk first.
+        cursor.execute("SET LOCAL synchronous_commit = off")
+        cursor.execute(
+            _SWEEP_SQL.format(items=IncomingItem._meta.db_table, alerts=Alert._meta.db_table),
+            {
+                "now": now,
+                "limit": limit,
+                "domain": settings.EMAIL_MESSAGE_ID_DOMAIN,
+                "warning": Alert.Kind.WARNING.value,
+                "overdue": Alert.Kind.OVERDUE.value,
+                "escalation": Alert.Kind.ESCALATION.value,
+            },
         )
-        if not rows:
-            return SweepResult()
-        new = []
-        for pk, assignee, warn_at, due_at, escalate_at, answered_at, closed_at in rows:
-            if answered_at is not None or closed_at is not None:
-                continue  # answered: no more alerts (its next_alert_at is cleared below)
-            for kind, threshold in _alerts_due(
-                warn_at=warn_at, due_at=due_at, escalate_at=escalate_at, now=now
-            ):
-                recipient = None if kind in Alert.DIRECTION_KINDS else assignee
-                new.append((kind, pk, recipient, threshold))
-        alert_ids = _insert_alerts(new, now=now)
-        IncomingItem.objects.filter(pk__in=[row[0] for row in rows]).update(
-            next_alert_at=Case(
-                When(Q(answered_at__isnull=False) | Q(closed_at__isnull=False), then=None),
-                When(warn_at__gt=now, then=F("warn_at")),
-                When(due_at__gt=now, then=F("due_at")),
-                When(escalate_at__gt=now, then=F("escalate_at")),
-                default=None,
-            )
+        items, alert_ids = cursor.fetchone()
+    return SweepResult(items=items, alert_ids=list(alert_ids))
+
+
+def _sweep_rows(*, now: datetime, limit: int) -> SweepResult:
+    """The sweep in 3 queries through Python, for databases without data-modifying WITH."""
+    rows = list(
+        IncomingItem.objects.filter(next_alert_at__lte=now)
+        .order_by("next_alert_at")
+        .select_for_update(skip_locked=True)
+        .values_list(
+            "pk", "assigned_to_id", "warn_at", "due_at", "escalate_at", "answered_at", "closed_at"
+        )[:limit]
+    )
+    if not rows:
+        return SweepResult()
+    new = []
+    for pk, assignee, warn_at, due_at, escalate_at, answered_at, closed_at in rows:
+        if answered_at is not None or closed_at is not None:
+            continue  # answered: no more alerts (its next_alert_at is cleared below)
+        for kind, threshold in _alerts_due(
+            warn_at=warn_at, due_at=due_at, escalate_at=escalate_at, now=now
+        ):
+            recipient = None if kind in Alert.DIRECTION_KINDS else assignee
+            new.append((kind, pk, recipient, threshold))
+    alert_ids = _insert_alerts(new, now=now)
+    IncomingItem.objects.filter(pk__in=[row[0] for row in rows]).update(
+        next_alert_at=Case(
+            When(Q(answered_at__isnull=False) | Q(closed_at__isnull=False), then=None),
+            When(warn_at__gt=now, then=F("warn_at")),
+            When(due_at__gt=now, then=F("due_at")),
+            When(escalate_at__gt=now, then=F("escalate_at")),
+            default=None,
         )
-        transaction.on_commit(lambda: enqueue_delivery(alert_ids))
-    return SweepResult(items=len(rows), alert_ids=alert_ids)
+    )
+    return SweepResult(items=len(rows), alert_ids=sorted(alert_ids))
 
 
 def _insert_alerts(new: list[tuple], *, now: datetime) -> list[int]:
@@ -365,13 +430,26 @@ def alert_headers(alert: Alert) -> dict[str, str]:
 
 
 def build_alert_message(alert: Alert, *, to: list[str]):
-    item = alert.item
+    """The email of an alert. What the three templates show is worked out here, once."""
+    item, now = alert.item, timezone.now()
+    due = timezone.localtime(item.due_at)
+    manager = item.assigned_to
+    recipient = alert.recipient
     return emails.build(
         "alert",
         {
             "alert": alert,
-            "item": item,
-            "now": timezone.now(),
+            "name": recipient and (recipient.first_name or recipient.get_username()),
+            "channel": item.get_channel_display().lower(),
+            "reference": item.dossier.reference,
+            "subject": item.subject,
+            "sender": str(item.sender),
+            "received": formats.date_format(timezone.localtime(item.received_at), "d/m/Y H:i"),
+            "due": formats.date_format(due, "l j F Y, H:i"),
+            "due_short": formats.date_format(due, "d/m/Y H:i"),
+            "left": timeuntil(item.due_at, now) if alert.kind == Alert.Kind.WARNING else "",
+            "late": timesince(item.due_at, now) if alert.kind != Alert.Kind.WARNING else "",
+            "gestionnaire": manager.get_full_name() or manager.get_username(),
             "url": _item_url(item),
             "agency": settings.AGENCY_NAME,
         },
