@@ -4,9 +4,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import time_machine
-from django.contrib.auth.models import Group
 
-from accounts.roles import Role
 from correspondence import alerts, services
 from correspondence.models import Channel, IncomingItem
 
@@ -52,9 +50,3 @@ def make_items(
         alerts.set_thresholds(item)
         items.append(item)
     return [item.pk for item in IncomingItem.objects.bulk_create(items, batch_size=2000)]
-
-
-def ensure_role_groups() -> None:
-    """Transactional tests flush the groups that migrations created: make them again."""
-    for role in Role:
-        Group.objects.get_or_create(name=role.value)

@@ -1,7 +1,8 @@
 """R8 under concurrency: two sweeps at once, a real worker on Redis, a worker killed mid-send.
 
 These tests commit (threads and processes have connections of their own), so they are
-transactional: pytest-django runs them after the others and empties the database after each.
+transactional: pytest-django runs them after the others and empties the database after each; a
+serialized rollback then restores what the migrations made (the role groups) for the next tests.
 """
 
 import os
@@ -22,9 +23,9 @@ from django.utils import timezone
 from correspondence import alerts, tasks
 from correspondence.models import Alert
 from gerance.celery import app
-from tests.correspondence.alerting import RECEIVED, ensure_role_groups, make_items, register
+from tests.correspondence.alerting import RECEIVED, make_items, register
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 @pytest.fixture
@@ -103,7 +104,7 @@ def test_the_unique_constraint_stops_duplicates_when_two_writers_skip_the_claim(
 
 # --- A real worker on the real broker ----------------------------------------------------------
 @pytest.fixture
-def worker(transactional_db):
+def worker(transactional_db, django_db_serialized_rollback):
     assert app.conf.broker_url.startswith("redis://"), "make test runs the worker on Redis"
     assert testing_tasks.ping.name in app.tasks
     app.control.purge()  # nothing left over from another test
@@ -188,7 +189,6 @@ def _pool_children(pid: int) -> list[int]:
 def test_a_worker_killed_while_sending_is_redelivered_and_every_alert_arrives(
     smtp_server, gestionnaire, dossier, notary, no_delivery, tmp_path
 ):
-    ensure_role_groups()
     make_items(
         200,
         gestionnaire=gestionnaire,
