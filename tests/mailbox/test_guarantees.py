@@ -20,7 +20,8 @@ from mailbox.models import InboundMessage, Mailbox, State
 from tests.mailbox import corpus
 from tests.mailbox.conftest import Server, imap_settings
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Transactional (flushed after each test): the role groups from migrations are restored first.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 CHILD = """
 import os, sys, django

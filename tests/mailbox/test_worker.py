@@ -12,7 +12,8 @@ from mailbox.models import InboundMessage, State
 from tests.mailbox import corpus
 
 # The worker runs in a thread with its own connection: it must see committed rows.
-pytestmark = pytest.mark.django_db(transaction=True)
+# Transactional (flushed after each test): the role groups from migrations are restored first.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 @pytest.fixture
