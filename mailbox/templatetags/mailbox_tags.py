@@ -33,3 +33,19 @@ def mailbox_direction_summary():
             quarantine=Count("pk", filter=Q(state=State.QUARANTINED)),
         )
     }
+
+
+@register.inclusion_tag("mailbox/partials/item_emails.html")
+def item_emails(item):
+    """For the item's page: the email it came from (its refused attachments, with the GED's
+    reasons) and the emails threaded on it since. Two queries."""
+    messages = list(
+        InboundMessage.objects.filter(Q(item=item) | Q(thread_item=item))
+        .defer("raw", "body")
+        .prefetch_related("refused_attachments")
+        .order_by("received_at", "pk")
+    )
+    return {
+        "origin": next((m for m in messages if m.item_id == item.pk), None),
+        "thread": [m for m in messages if m.thread_item_id == item.pk and m.item_id != item.pk],
+    }

@@ -406,3 +406,27 @@ def notary(dossier, gestionnaire):
 @pytest.fixture
 def dossier(gestionnaire):
     return DossierFactory(gestionnaire=gestionnaire)
+
+
+def test_the_item_partial_lists_the_origin_its_refused_attachments_and_the_thread(
+    take, dossier, notary, django_assert_max_num_queries
+):
+    from django.template import Context, Template
+
+    first = take(corpus.docx_attachment(sender=notary.email))
+    take(
+        corpus.plain(
+            sender=notary.email,
+            subject="RE: compte rendu",
+            body="Merci",
+            in_reply_to=first.message_id,
+        )
+    )
+    template = Template("{% load mailbox_tags %}{% item_emails item %}")
+
+    with django_assert_max_num_queries(2):
+        html = template.render(Context({"item": first.item}))
+
+    assert reverse("mailbox:message", args=[first.pk]) in html
+    assert "compte-rendu.docx" in html and "n’est pas accepté" in html
+    assert "RE: compte rendu" in html
