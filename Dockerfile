@@ -14,6 +14,7 @@ COPY contacts contacts
 COPY correspondence correspondence
 COPY ged ged
 COPY redmine_bridge redmine_bridge
+COPY email_channel email_channel
 RUN pip install --no-cache-dir .
 COPY . .
 # collectstatic needs settings but no service: build-time values only.

@@ -4,7 +4,7 @@ Two measures on the same 1,000 messages (a realistic mix: requests from mandated
 and clients, a third with a PDF, unknown senders for triage, replies in threads, automatic
 replies), each in a folder of its own on the test Dovecot (scripts/dovecot.sh, user bench@):
 1. the floor: a plain imap-tools loop that only fetches the messages (bulk, not marked read);
-2. the ingestion: `mailbox.services.mailbox_poll`, i.e. fetch, parse, file the .eml and the
+2. the ingestion: `email_channel.services.mailbox_poll`, i.e. fetch, parse, file the .eml and the
    attachments in the GED (local storage), route, register the items, move to the archive folder.
 Target (issue 8): ingestion >= 0.5 x the floor. In a database of its own (dropped and created
 again); prints a table and writes bench/mailbox-results.md.
@@ -164,8 +164,8 @@ def floor(folder: str) -> tuple[float, int]:
 
 
 def ingestion(folder: str):
-    from mailbox.config import MailboxSettings
-    from mailbox.services import mailbox_poll
+    from email_channel.config import MailboxSettings
+    from email_channel.services import mailbox_poll
 
     config = MailboxSettings(
         name="bench", host=HOST, port=PORT, security="plain", user=USER, password=PASSWORD,
@@ -184,7 +184,7 @@ def main() -> int:
         from django.db import connection
         from django.db.models import Count
 
-        from mailbox.models import InboundMessage
+        from email_channel.models import InboundMessage
 
         print(f"Email channel: {COUNT} messages on Dovecot 127.0.0.1:{PORT}", flush=True)
         raws = messages(people())

@@ -60,7 +60,7 @@ INSTALLED_APPS = [
     "correspondence",
     "ged",
     "redmine_bridge",
-    "mailbox",
+    "email_channel",
 ]
 
 MIDDLEWARE = [
@@ -348,10 +348,10 @@ LOGGING = {
 }
 
 # --- Email channel (mailbox: R7, R8) -------------------------------------------------------
-# The mailboxes read by beat, one URL each (format in mailbox/config.py and the README);
+# The mailboxes read by beat, one URL each (format in email_channel/config.py and the README);
 # none by default: emails are then registered by hand.
 try:
-    from mailbox.config import parse_mailbox_urls
+    from email_channel.config import parse_mailbox_urls
 
     MAILBOXES = parse_mailbox_urls(env.list("MAILBOX_URLS", default=[]))
 except ValueError as exc:
@@ -379,7 +379,7 @@ for _name in ("POLL_SECONDS", "MAX_MESSAGE_SIZE", "MAX_PARTS", "MAX_DEPTH", "BAT
     if globals()[f"MAILBOX_{_name}"] <= 0:
         raise ImproperlyConfigured(f"MAILBOX_{_name} must be a positive number.")
 CELERY_BEAT_SCHEDULE["mailbox-poll"] = {
-    "task": "mailbox.tasks.poll_mailboxes",
+    "task": "email_channel.tasks.poll_mailboxes",
     "schedule": MAILBOX_POLL_SECONDS,
     "options": {"expires": MAILBOX_POLL_SECONDS * 0.9},
 }

@@ -12,7 +12,7 @@ urlpatterns = [
     path("documents/", include("ged.urls", namespace="ged")),
     path("contacts/", include("contacts.urls")),
     path("travaux/", include("redmine_bridge.urls")),
-    path("emails/", include("mailbox.urls")),
+    path("emails/", include("email_channel.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 import pytest
 from imap_tools import MailBoxUnencrypted
 
-from mailbox.config import MailboxSettings
+from email_channel.config import MailboxSettings
 from tests.factories import DossierFactory
 
 
@@ -129,7 +129,7 @@ def notary(dossier, gestionnaire):
 @pytest.fixture
 def poll(server):
     """Run one reading of the test mailbox, as the beat task does."""
-    from mailbox import services
+    from email_channel import services
 
     def run():
         return services.mailbox_poll(config=server.config)

@@ -15,8 +15,8 @@ import pytest
 from django.db import connection
 
 from correspondence.models import IncomingItem
-from mailbox import services
-from mailbox.models import InboundMessage, Mailbox, State
+from email_channel import services
+from email_channel.models import InboundMessage, Mailbox, State
 from tests.mailbox import corpus
 from tests.mailbox.conftest import Server, imap_settings
 
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 CHILD = """
 import os, sys, django
 django.setup()
-from mailbox import imap, services
+from email_channel import imap, services
 from django.conf import settings
 moment = sys.argv[1]
 if moment == "before-move":
@@ -240,7 +240,7 @@ def test_a_storage_outage_stops_the_run_and_the_message_waits(
 def test_a_message_that_keeps_failing_is_quarantined_after_a_few_runs(
     server, poll, dossier, notary, monkeypatch, settings
 ):
-    from mailbox import routing
+    from email_channel import routing
 
     settings.MAILBOX_MAX_ATTEMPTS = 3
     real = routing.destination

@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from correspondence.models import IncomingItem
 from correspondence.services import ReplyDraft, reply_send
+from email_channel.models import InboundMessage, State
 from ged.models import Document
-from mailbox.models import InboundMessage, State
 from tests.factories import ClientFactory, DossierFactory, IntervenantFactory
 from tests.mailbox import corpus
 from tests.mailbox.conftest import mandate_for

@@ -2,9 +2,9 @@
 
 import pytest
 
-from mailbox.config import parse_mailbox_url, parse_mailbox_urls
-from mailbox.html_text import html_to_text
-from mailbox.parsing import MalformedEmail, parse_email
+from email_channel.config import parse_mailbox_url, parse_mailbox_urls
+from email_channel.html_text import html_to_text
+from email_channel.parsing import MalformedEmail, parse_email
 from tests.mailbox import corpus
 
 SENDER = "expediteur@exemple.fr"

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from correspondence.mail import reply_deliver_email
 from correspondence.services import ReplyDraft, reply_send
-from mailbox.models import InboundMessage, SentCopy
+from email_channel.models import InboundMessage, SentCopy
 from tests.mailbox import corpus
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +27,7 @@ def with_sent(server, settings):
 
 def _sent_reply(server, dossier, notary, gestionnaire):
     server.append(corpus.notary_with_pdf(sender=notary.email, reference=dossier.reference))
-    from mailbox import services
+    from email_channel import services
 
     services.mailbox_poll(config=server.config)
     item = InboundMessage.objects.get().item

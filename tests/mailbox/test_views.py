@@ -8,8 +8,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from correspondence.models import IncomingItem
-from mailbox import services
-from mailbox.models import InboundMessage, Mailbox, State
+from email_channel import services
+from email_channel.models import InboundMessage, Mailbox, State
 from tests.factories import DossierFactory, IntervenantFactory, UserFactory
 from tests.mailbox import corpus
 

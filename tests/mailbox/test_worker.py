@@ -6,9 +6,9 @@ from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 
 from correspondence.models import IncomingItem
+from email_channel import tasks
+from email_channel.models import InboundMessage, State
 from gerance.celery import app
-from mailbox import tasks
-from mailbox.models import InboundMessage, State
 from tests.mailbox import corpus
 
 # The worker runs in a thread with its own connection: it must see committed rows.

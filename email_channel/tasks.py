@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from mailbox import services
+from email_channel import services
 
 
 @shared_task

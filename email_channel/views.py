@@ -7,10 +7,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.roles import Role, has_role
+from email_channel import selectors, services
+from email_channel.forms import DismissForm, MessageRegisterForm, sender_value
+from email_channel.models import InboundMessage, State
 from ged.selectors import documents_for
-from mailbox import selectors, services
-from mailbox.forms import DismissForm, MessageRegisterForm, sender_value
-from mailbox.models import InboundMessage, State
 
 
 def _require(request, permission: str) -> None:
@@ -74,8 +74,8 @@ def _detail_context(request, message, **forms) -> dict:
 
 def _initial(message: InboundMessage) -> dict:
     """The form's starting point: what the routing found, the email's subject and text."""
-    from mailbox import routing
-    from mailbox.parsing import ParsedEmail
+    from email_channel import routing
+    from email_channel.parsing import ParsedEmail
 
     parsed = ParsedEmail(
         message_id=message.message_id,

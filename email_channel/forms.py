@@ -2,8 +2,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from contacts.models import Client, Dossier, Intervenant
-from mailbox import selectors
-from mailbox.models import InboundMessage
+from email_channel import selectors
+from email_channel.models import InboundMessage
 
 
 def sender_value(sender) -> str:

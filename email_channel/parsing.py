@@ -17,7 +17,7 @@ from email.utils import getaddresses, parsedate_to_datetime
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from mailbox.html_text import html_to_text
+from email_channel.html_text import html_to_text
 
 # Structural defects after which the parts cannot be trusted (the message was cut, or its MIME
 # tree is not what it says): quarantine rather than register half a message.

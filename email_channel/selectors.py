@@ -3,7 +3,7 @@
 from django.db.models import QuerySet
 
 from contacts.models import Client, Dossier, Intervenant, Mandate
-from mailbox.models import InboundMessage, Mailbox, State
+from email_channel.models import InboundMessage, Mailbox, State
 
 # Lists never load the raw bytes of quarantined messages nor the full texts.
 _LIST_DEFERRED = ("raw", "body", "last_error")

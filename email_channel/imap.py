@@ -17,7 +17,7 @@ from django.conf import settings
 from imap_tools import MailBox, MailBoxStartTls, MailBoxUnencrypted
 from imap_tools.errors import MailboxLoginError, UnexpectedCommandStatusError
 
-from mailbox.config import MailboxSettings
+from email_channel.config import MailboxSettings
 
 _FETCH_ITEM = re.compile(
     rb"UID (?P<uid>\d+)|RFC822\.SIZE (?P<size>\d+)|INTERNALDATE \"(?P<date>[^\"]+)\""

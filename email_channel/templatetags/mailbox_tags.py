@@ -1,7 +1,7 @@
 from django import template
 from django.db.models import Count, Q
 
-from mailbox.models import InboundMessage, State
+from email_channel.models import InboundMessage, State
 
 register = template.Library()
 

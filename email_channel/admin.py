@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from mailbox.models import InboundMessage, Mailbox, RefusedAttachment
+from email_channel.models import InboundMessage, Mailbox, RefusedAttachment
 
 
 @admin.register(Mailbox)

@@ -28,11 +28,11 @@ from django.utils.translation import gettext as _
 from contacts.models import Client, Dossier, Intervenant
 from correspondence.models import Channel, IncomingItem
 from correspondence.services import item_register
+from email_channel import imap, routing
+from email_channel.config import MailboxSettings
+from email_channel.models import InboundMessage, Mailbox, RefusedAttachment, SentCopy, State
+from email_channel.parsing import MalformedEmail, ParsedEmail, parse_email
 from ged.services import StorageUnavailable, document_store
-from mailbox import imap, routing
-from mailbox.config import MailboxSettings
-from mailbox.models import InboundMessage, Mailbox, RefusedAttachment, SentCopy, State
-from mailbox.parsing import MalformedEmail, ParsedEmail, parse_email
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from mailbox import views
+from email_channel import views
 
 app_name = "mailbox"
 

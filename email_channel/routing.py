@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _
 from contacts.models import Client, Dossier, Intervenant, Mandate, MandateStatus
 from contacts.services import DOSSIER_REFERENCE_PATTERN
 from correspondence.models import Channel, IncomingItem, Reply
-from mailbox.models import InboundMessage, State
-from mailbox.parsing import ParsedEmail
+from email_channel.models import InboundMessage, State
+from email_channel.parsing import ParsedEmail
 
 # "Re:", "RE :", "Réf :", "TR:", "Fwd:"… at the start of a subject.
 _REPLY_PREFIX = ("re:", "re :", "aw:", "sv:", "ré:", "réf:", "tr:", "fw:", "fwd:")

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class EmailChannelConfig(AppConfig):
+    # The package is not called `mailbox`, which would hide the standard library's module; the
+    # label keeps the short name for tables, permissions ("mailbox.change_inboundmessage"), URLs.
+    name = "email_channel"
+    label = "mailbox"
+    verbose_name = _("Email channel")
