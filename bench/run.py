@@ -337,7 +337,7 @@ def sink_lines(path: Path, start: int) -> list[tuple[float, str]]:
     return [(float(line.split(" ", 1)[0]), line.split(" ", 1)[1]) for line in lines if " " in line]
 
 
-def bench_delivery(report: Report, sink_log: Path, now) -> None:
+def bench_delivery(report: Report, sink_log: Path, workdir: Path, now) -> None:
     from django.core import mail
 
     from correspondence import alerts
@@ -397,6 +397,59 @@ def bench_delivery(report: Report, sink_log: Path, now) -> None:
         f"{delivery_time / floor_time:.2f} ×",
         "≤ 1.5 × floor",
     )
+
+    # The same alerts again, as production sends them: deliver_alerts tasks on a real worker
+    # with one process per CPU, from the enqueueing to the last message in the server's hands.
+    Alert.objects.filter(pk__in=ids).update(sent_at=None, claimed_until=None, claimed_by="")
+    concurrency = os.cpu_count() or 2
+    worker = start_celery("worker", f"--concurrency={concurrency}", log=workdir / "worker-d.log")
+    try:
+        wait_for_worker()
+        start = len(sink_lines(sink_log, 0))
+        started = time.time()
+        alerts.enqueue_delivery(ids)
+        deadline = time.monotonic() + 600
+        while len(sink_lines(sink_log, start)) < DELIVERED and time.monotonic() < deadline:
+            time.sleep(0.2)
+        received = sink_lines(sink_log, start)
+    finally:
+        stop_process(worker)
+    assert len({m for _, m in received}) == DELIVERED, len(received)
+    workers_time = max(t for t, _ in received) - started
+    report.row(
+        f"the same {DELIVERED:,} alerts through deliver_alerts tasks on a real worker "
+        f"({concurrency} processes)",
+        f"{workers_time:.2f} s",
+        f"one send_messages, one connection: {floor_time:.2f} s",
+        f"{workers_time / floor_time:.2f} ×",
+        "≤ 1.5 × floor",
+    )
+
+
+def start_celery(*arguments, log: Path) -> subprocess.Popen:
+    options = ["--pool=prefork", "--without-mingle", "--without-gossip", "--loglevel=WARNING"]
+    return subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
+        [sys.executable, "-m", "celery", "-A", "gerance", *arguments]
+        + (options if arguments[0] == "worker" else ["--loglevel=INFO"]),
+        env={**os.environ},
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group, ended by its id
+    )
+
+
+def wait_for_worker() -> None:
+    from gerance.celery import app
+
+    for _ in range(120):
+        if app.control.ping(timeout=0.5):
+            return
+    raise RuntimeError("the Celery worker did not start")
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    os.killpg(process.pid, 15)
+    process.wait(timeout=60)
 
 
 # --- 3. Pages --------------------------------------------------------------------------------
@@ -461,31 +514,10 @@ def bench_latency(report: Report, sink_log: Path, workdir: Path) -> None:
             due_at=warn_at + timedelta(hours=12),
             escalate_at=warn_at + timedelta(hours=36),
         )
-    environment = {**os.environ}
-    common = [sys.executable, "-m", "celery", "-A", "gerance"]
-    logs = [(workdir / "worker.log").open("w"), (workdir / "beat.log").open("w")]
     processes = [
-        subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
-            [
-                *common,
-                "worker",
-                "--pool=prefork",
-                "--concurrency=2",
-                "--without-mingle",
-                "--without-gossip",
-                "--loglevel=WARNING",
-            ],
-            env=environment,
-            stdout=logs[0],
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        ),
-        subprocess.Popen(  # noqa: S603
-            [*common, "beat", "--schedule", str(workdir / "beat-schedule"), "--loglevel=INFO"],
-            env=environment,
-            stdout=logs[1],
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+        start_celery("worker", "--concurrency=2", log=workdir / "worker.log"),
+        start_celery(
+            "beat", "--schedule", str(workdir / "beat-schedule"), log=workdir / "beat.log"
         ),
     ]
     try:
@@ -497,11 +529,7 @@ def bench_latency(report: Report, sink_log: Path, workdir: Path) -> None:
             time.sleep(1)
     finally:
         for process in processes:
-            os.killpg(process.pid, 15)
-        for process in processes:
-            process.wait(timeout=60)
-        for log in logs:
-            log.close()
+            stop_process(process)
     time.sleep(0.5)
     received = dict((m, t) for t, m in sink_lines(sink_log, 0))
     thresholds = dict(
@@ -565,7 +593,7 @@ def main() -> None:
         generation, _ = timed(make_items, args.items, now, gestionnaires, dossiers, sender)
         print(f"data: {args.items:,} items generated in {generation:.1f} s", flush=True)
         bench_sweep(report, now)
-        bench_delivery(report, sink_log, now)
+        bench_delivery(report, sink_log, workdir, now)
         bench_pages(report, gestionnaires[0], admin)
         if not args.skip_latency:
             connection.close()

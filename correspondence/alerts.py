@@ -116,7 +116,7 @@ def alerts_sweep(*, now: datetime | None = None, limit: int = SWEEP_BATCH) -> Sw
 
 _SWEEP_SQL = """
 WITH due AS (
-    SELECT id FROM {items}
+    SELECT id, assigned_to_id, warn_at, due_at, escalate_at, answered_at, closed_at FROM {items}
     WHERE next_alert_at <= %(now)s
     ORDER BY next_alert_at
     LIMIT %(limit)s
@@ -128,8 +128,7 @@ WITH due AS (
            k.threshold, %(now)s,
            '<alert.' || replace(gen_random_uuid()::text, '-', '') || '@' || %(domain)s || '>',
            '', ''
-    FROM due
-    JOIN {items} AS i ON i.id = due.id
+    FROM due AS i
     CROSS JOIN LATERAL (
         VALUES (%(warning)s, i.warn_at), (%(overdue)s, i.due_at), (%(escalation)s, i.escalate_at)
     ) AS k (kind, threshold)
@@ -145,8 +144,8 @@ WITH due AS (
         WHEN i.due_at > %(now)s THEN i.due_at
         WHEN i.escalate_at > %(now)s THEN i.escalate_at
     END
-    FROM due
-    WHERE i.id = due.id
+    -- = ANY(ARRAY(...)): an index scan on the primary key, never a hash join over the table.
+    WHERE i.id = ANY (ARRAY (SELECT id FROM due))
     RETURNING i.id
 )
 SELECT (SELECT count(*) FROM moved),

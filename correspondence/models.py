@@ -500,11 +500,6 @@ class Alert(models.Model):
                 condition=Q(sent_at=None, cancelled_at=None, email_error=""),
             ),
             models.Index(fields=["recipient", "created_at"], name="alert_recipient_idx"),
-            models.Index(
-                fields=["created_at"],
-                name="alert_direction_idx",
-                condition=Q(recipient=None),
-            ),
         ]
 
     def __str__(self) -> str:

@@ -89,10 +89,6 @@ class Migration(migrations.Migration):
             model_name='alert',
             index=models.Index(fields=['recipient', 'created_at'], name='alert_recipient_idx'),
         ),
-        migrations.AddIndex(
-            model_name='alert',
-            index=models.Index(condition=models.Q(('recipient', None)), fields=['created_at'], name='alert_direction_idx'),
-        ),
         migrations.AddConstraint(
             model_name='alert',
             constraint=models.UniqueConstraint(condition=models.Q(('item__isnull', False)), fields=('item', 'kind'), name='alert_one_per_item_and_kind'),
