@@ -56,13 +56,18 @@ def redmine_server():
     return {"url": url, "key": key}
 
 
+_SET_UP: set[str] = set()
+
+
 @pytest.fixture
 def redmine(redmine_server, settings):
     """Settings pointing at the real Redmine, its names resolved afresh, the project set up."""
     settings.REDMINE_URL = redmine_server["url"]
     settings.REDMINE_API_KEY = redmine_server["key"]
     client.lookups_clear()
-    client.project_setup()  # idempotent: enables the reference field in the project
+    if redmine_server["url"] not in _SET_UP:
+        client.project_setup()  # idempotent: enables the reference field in the project
+        _SET_UP.add(redmine_server["url"])
     yield client._redmine()
     client.lookups_clear()
 
