@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.roles import Role
 from contacts.models import Client, Dossier, Intervenant
 from correspondence.models import Channel, IncomingItem, Kind, Level, Reply
+from redmine_bridge.models import WorkRequest
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -179,14 +180,18 @@ class EventForm(forms.Form):
     occurred_at = forms.DateTimeField(
         label=_("Occurred at"), widget=DateTimeLocalInput(), input_formats=["%Y-%m-%dT%H:%M"]
     )
-    redmine_issue_id = forms.IntegerField(
-        label=_("Redmine ticket number (if the exchange concerns a job)"),
+    work_request = forms.ModelChoiceField(
+        label=_("Work request (if the exchange concerns a job)"),
+        queryset=None,
         required=False,
-        min_value=1,
+        help_text=_("The confirmation is also written on its Redmine ticket."),
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, dossier, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["work_request"].queryset = WorkRequest.objects.filter(dossier=dossier).order_by(
+            "-created_at"
+        )
         self.fields["occurred_at"].initial = timezone.localtime().replace(second=0, microsecond=0)
 
 

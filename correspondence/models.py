@@ -355,7 +355,15 @@ class Event(models.Model):
     destination = models.CharField(
         _("confirmed on"), max_length=20, choices=Destination.choices, default=Destination.EVENT_LOG
     )
-    redmine_issue_id = models.PositiveIntegerField(_("Redmine ticket"), null=True, blank=True)
+    # R9: an exchange about a job is confirmed on its work request's Redmine issue too.
+    work_request = models.ForeignKey(
+        "redmine_bridge.WorkRequest",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="events",
+        verbose_name=_("work request"),
+    )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -369,8 +377,9 @@ class Event(models.Model):
         constraints = [
             models.CheckConstraint(condition=~Q(text=""), name="event_has_text"),
             models.CheckConstraint(
-                condition=~Q(destination="redmine_ticket") | Q(redmine_issue_id__isnull=False),
-                name="event_redmine_has_ticket",
+                condition=Q(destination="redmine_ticket", work_request__isnull=False)
+                | Q(destination="event_log", work_request__isnull=True),
+                name="event_redmine_has_work_request",
             ),
         ]
 

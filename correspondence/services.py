@@ -328,28 +328,37 @@ def event_record(
     occurred_at: datetime,
     by,
     item: IncomingItem | None = None,
-    redmine_issue_id: int | None = None,
+    work_request=None,
 ) -> Event:
     """Record the written confirmation of an oral exchange (R9) in the dossier's event log.
 
-    With a Redmine ticket, the confirmation is meant for that ticket; it is kept here too.
+    About a job (a key handed to an artisan), the confirmation also goes as a note on the work
+    request's Redmine issue, through the bridge's outbox (pushed once, after commit).
     """
     if item is not None and item.dossier_id != dossier.pk:
         raise ValidationError(_("The event and the item belong to different dossiers."))
+    if work_request is not None and work_request.dossier_id != dossier.pk:
+        raise ValidationError(_("The event and the work request belong to different dossiers."))
     event = Event(
         dossier=dossier,
         item=item,
         label=label.strip(),
         text=text.strip(),
         occurred_at=occurred_at,
-        destination=Event.Destination.REDMINE_TICKET
-        if redmine_issue_id
-        else Event.Destination.EVENT_LOG,
-        redmine_issue_id=redmine_issue_id,
+        destination=(
+            Event.Destination.REDMINE_TICKET if work_request else Event.Destination.EVENT_LOG
+        ),
+        work_request=work_request,
         recorded_by=by,
     )
     event.full_clean()
     event.save()
+    if work_request is not None:
+        from redmine_bridge.services import redmine_note_add
+
+        redmine_note_add(
+            work_request=work_request, text=f"{event.label}\n\n{event.text}", author=by
+        )
     if item is not None:
         _log(item, Activity.Action.EVENT, by, event.label)
     return event

@@ -173,7 +173,7 @@ def _item_context(item, **forms) -> dict:
         "documents": documents_for(item),
         "timeline": selectors.item_timeline(item),
         "reply_form": forms.get("reply_form") or ReplyForm(item=item),
-        "event_form": forms.get("event_form") or EventForm(),
+        "event_form": forms.get("event_form") or EventForm(dossier=item.dossier),
         "assign_form": forms.get("assign_form")
         or AssignForm(initial={"assigned_to": item.assigned_to_id}),
         # R1: nothing of the dossier is shown about a sender without a valid mandate.
@@ -243,6 +243,7 @@ def item_event(request, pk):
         action,
         permission="add_event",
         form_name="event_form",
+        form_kwargs=lambda item: {"dossier": item.dossier},
         success=_("Written confirmation recorded."),
     )
 

@@ -106,6 +106,15 @@ class WorkRequest(OutboxState):
         related_name="work_requests",
         verbose_name=_("artisan"),
     )
+    # The letter, email, visit or call the request comes from, when there is one.
+    incoming_item = models.ForeignKey(
+        "correspondence.IncomingItem",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="work_requests",
+        verbose_name=_("incoming item"),
+    )
     description = models.TextField(_("work to do"))
     place = models.CharField(
         _("place"), max_length=255, help_text=_("Where exactly: flat, floor, room…")

@@ -123,6 +123,7 @@ def work_request_create(
     requested_by,
     priority: str = WorkRequest.Priority.NORMAL,
     urgency: str = WorkRequest.Urgency.NORMAL,
+    incoming_item=None,
 ) -> WorkRequest:
     """Record a work request for an approved artisan; it is pushed to Redmine after commit."""
     if not requested_by.has_perm(ADD_PERMISSION):
@@ -135,7 +136,10 @@ def work_request_create(
         priority=priority,
         urgency=urgency,
         requested_by=requested_by,
+        incoming_item=incoming_item,
     )
+    if incoming_item is not None and incoming_item.dossier_id != dossier.pk:
+        raise ValidationError(_("The work request and the item belong to different dossiers."))
     work_request.full_clean()
     with transaction.atomic():
         work_request.save()

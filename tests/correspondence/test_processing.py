@@ -79,8 +79,26 @@ def test_it_closes_a_visit_only_once_confirmed_in_writing(gestionnaire, dossier,
     assert visit.answered_at is not None
 
 
-def test_it_closes_a_call_confirmed_on_the_redmine_ticket(gestionnaire, dossier, notary):
+def test_it_closes_a_call_confirmed_on_the_work_requests_redmine_ticket(
+    gestionnaire, direction, dossier, notary
+):
+    from contacts import services as contacts_services
+    from redmine_bridge import services as redmine_services
+    from redmine_bridge.models import IssueNote
+    from tests.factories import ArtisanFactory
+
+    artisan = ArtisanFactory()
+    contacts_services.artisan_propose(intervenant=artisan, by=gestionnaire)
+    contacts_services.artisan_approve(intervenant=artisan, by=direction)
     call = register(gestionnaire, notary, dossier, channel=Channel.CALL)
+    work_request = redmine_services.work_request_create(
+        dossier=dossier,
+        artisan=artisan,
+        description="Fuite sous l'évier",
+        place="Cuisine",
+        requested_by=gestionnaire,
+        incoming_item=call,
+    )
 
     event = services.event_record(
         dossier=dossier,
@@ -89,13 +107,45 @@ def test_it_closes_a_call_confirmed_on_the_redmine_ticket(gestionnaire, dossier,
         text="Clef remise à l'artisan.",
         occurred_at=timezone.now(),
         by=gestionnaire,
-        redmine_issue_id=42,
+        work_request=work_request,
     )
     services.item_close(item=call, by=gestionnaire)
 
     assert event.destination == Event.Destination.REDMINE_TICKET
+    note = IssueNote.objects.get(work_request=work_request)
+    assert "Clef remise à l'artisan." in note.text and note.author == gestionnaire
+    assert list(call.work_requests.all()) == [work_request]
     call.refresh_from_db()
     assert call.status == Status.CLOSED
+
+
+def test_it_refuses_a_work_request_of_another_dossier(gestionnaire, direction, dossier, notary):
+    from contacts import services as contacts_services
+    from redmine_bridge import services as redmine_services
+    from tests.factories import ArtisanFactory, DossierFactory
+
+    artisan = ArtisanFactory()
+    contacts_services.artisan_propose(intervenant=artisan, by=gestionnaire)
+    contacts_services.artisan_approve(intervenant=artisan, by=direction)
+    other = DossierFactory(gestionnaire=gestionnaire)
+    work_request = redmine_services.work_request_create(
+        dossier=other,
+        artisan=artisan,
+        description="Peinture",
+        place="Salon",
+        requested_by=gestionnaire,
+    )
+
+    with pytest.raises(ValidationError):
+        services.event_record(
+            dossier=dossier,
+            label="x",
+            text="y",
+            occurred_at=timezone.now(),
+            by=gestionnaire,
+            work_request=work_request,
+        )
+    assert Event.objects.count() == 0
 
 
 def test_it_does_not_close_an_unanswered_letter(gestionnaire, dossier, notary):
