@@ -7,8 +7,9 @@ The life of an alert:
 2. Every minute, `alerts_sweep()` reads the items whose `next_alert_at` has passed (through a
    partial index), locks them (`FOR UPDATE SKIP LOCKED`: a second sweep running at the same time
    takes other rows or none), inserts their alerts, and moves `next_alert_at` to the next
-   threshold, all in one transaction. The unique constraint (item, kind) stops a duplicate even if
-   this claim were wrong: the insert then skips it (`ON CONFLICT DO NOTHING`).
+   threshold, all in one transaction (one statement on PostgreSQL). The unique constraint
+   (item, kind) stops a duplicate even if this claim were wrong: the insert then skips it
+   (`ON CONFLICT (item_id, kind) DO NOTHING`); any other conflict is an error.
 3. After commit, `deliver_alerts` tasks get the new alerts' ids. `alerts_deliver()` claims them
    with a conditional UPDATE (`claimed_until`, `claimed_by` = the task's id, so that the same task
    redelivered after its worker died takes over at once), sends them on one SMTP connection
