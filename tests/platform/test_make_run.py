@@ -97,7 +97,7 @@ def test_it_serves_on_embedded_defaults_and_stops_everything_on_ctrl_c(tmp_path)
         started = _processes_with(var_dir)
         assert len(started) >= 4, started  # make, the script, runserver (+ reloader), worker, beat
         os.killpg(make.pid, signal.SIGINT)
-        make.wait(timeout=60)
+        make.wait(timeout=60)  # run-dev.sh gives its processes 20 s, then kills them
 
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and _processes_with(var_dir):
