@@ -23,6 +23,7 @@ from contacts.forms import (
     ReasonForm,
 )
 from contacts.models import Client, Dossier, Intervenant, Mandate
+from gerance.lib.forms import add_service_errors
 
 PAGE_SIZE = 25
 
@@ -39,11 +40,8 @@ def _service_errors(form, exc: ValidationError | IntegrityError) -> None:
     """Show a service's refusal on the form (a race lost on a unique constraint included)."""
     if isinstance(exc, IntegrityError):
         form.add_error(None, _("This record was changed at the same time; please try again."))
-    elif hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
     else:
-        form.add_error(None, exc)
+        add_service_errors(form, exc)
 
 
 def _querystring_without_page(request) -> str:

@@ -19,6 +19,7 @@ from correspondence.forms import (
     WorkListFilterForm,
 )
 from correspondence.models import IncomingItem
+from gerance.lib.forms import add_service_errors
 
 
 def _require(request, permission: str) -> None:
@@ -33,16 +34,6 @@ def _get_item_for_user(request, pk: int, permission: str = "view_incomingitem") 
         return selectors.item_detail(pk)
     except IncomingItem.DoesNotExist:
         raise Http404 from None
-
-
-def _add_errors(form, error: ValidationError, aliases: dict | None = None) -> None:
-    """Show a service's ValidationError on the form, under the field it names when there is one."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            field = (aliases or {}).get(field, field)
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 @require_GET
@@ -125,7 +116,7 @@ def item_register(request):
                 sender_field = (
                     "sender_intervenant" if data["sender_intervenant"] else "sender_client"
                 )
-                _add_errors(form, error, aliases={"sender": sender_field})
+                add_service_errors(form, error, aliases={"sender": sender_field})
             except PermissionDenied as error:
                 form.add_error(None, str(error))
             else:
@@ -191,7 +182,7 @@ def _item_action(
         try:
             action(item, form)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         except PermissionDenied as error:
             form.add_error(None, str(error))
         else:

@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from gerance.lib.forms import add_service_errors
 from redmine_bridge import client, selectors, services
 from redmine_bridge.forms import IssueNoteForm, WorkRequestFilterForm, WorkRequestForm
 from redmine_bridge.models import ArtisanAccount, WorkRequest
@@ -17,14 +18,6 @@ PAGE_SIZE = 25
 
 def _permission(codename: str):
     return permission_required(f"redmine_bridge.{codename}", raise_exception=True)
-
-
-def _form_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 def _context(**extra) -> dict:
@@ -65,7 +58,7 @@ def work_request_create(request):
                 requested_by=request.user, **form.cleaned_data
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request,
@@ -136,7 +129,7 @@ def note_add(request, pk: int):
                 work_request=work_request, text=form.cleaned_data["text"], author=request.user
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Note recorded; it is being added to the Redmine issue."))
             return redirect("redmine_bridge:work_request_detail", pk=pk)
