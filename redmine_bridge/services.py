@@ -35,6 +35,10 @@ RETRY_PERMISSION = "redmine_bridge.change_workrequest"
 NOTE_PERMISSION = "redmine_bridge.add_issuenote"
 MAX_BACKOFF_SECONDS = 600
 ISSUES_CURSOR = "issues"
+# Redmine stamps `updated_on` when it saves an issue, before its transaction commits: an issue
+# saved just before a pull may become visible only after a later issue moved the cursor past
+# it. Each pull therefore reads again the last few minutes; applying an issue twice is harmless.
+PULL_OVERLAP = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -429,7 +433,8 @@ def outbox_sweep() -> dict[str, int]:
 
 # --- Status back (R4) --------------------------------------------------------------------------
 def issues_pull() -> dict[str, int]:
-    """Pull the project's issues updated since the last pull and update their work requests.
+    """Pull the project's issues updated since the last pull (and PULL_OVERLAP before it) and
+    update their work requests.
 
     One request per page of 100 issues; closed in Redmine → done here, with Redmine's last note
     (one more request per issue that has just been closed). The cursor is claimed, so that two
@@ -451,7 +456,8 @@ def issues_pull() -> dict[str, int]:
     newest = cursor.updated_since
     try:
         batch: list[client.Issue] = []
-        for issue in client.issues_updated_since(cursor.updated_since):
+        since = cursor.updated_since and cursor.updated_since - PULL_OVERLAP
+        for issue in client.issues_updated_since(since):
             batch.append(issue)
             if len(batch) == client.PAGE_SIZE:
                 _apply(batch, counts)

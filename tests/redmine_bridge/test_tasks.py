@@ -95,6 +95,21 @@ def test_the_pull_marks_a_closed_issue_done_once(fake_redmine, make_work_request
     assert SyncCursor.objects.get().updated_since is not None
 
 
+def test_the_pull_sees_an_issue_stamped_before_the_cursor_but_committed_after_it(
+    fake_redmine, make_work_request
+):
+    """Redmine stamps updated_on before its commit: a slow save shows up behind the cursor."""
+    work_request = make_work_request()
+    services.work_request_push(work_request_id=work_request.pk)
+    tasks.pull_issues.run()
+    cursor = SyncCursor.objects.get().updated_since
+    fake_redmine.issues[1]["updated_on"] = cursor - timedelta(seconds=30)
+    fake_redmine.closed.add(1)
+
+    assert tasks.pull_issues.run()["done"] == 1
+    assert SyncCursor.objects.get().updated_since == cursor  # the cursor never goes back
+
+
 def test_a_pull_already_running_is_not_run_twice(fake_redmine):
     SyncCursor.objects.create(name=services.ISSUES_CURSOR, claimed_at=timezone.now())
 
