@@ -9,7 +9,7 @@ from django.utils import timezone
 from redminelib import Redmine
 
 from redmine_bridge import client, services
-from redmine_bridge.models import ArtisanAccount, IssueNote, WorkRequest, claim_lease
+from redmine_bridge.models import ArtisanAccount, IssueNote, SyncCursor, WorkRequest, claim_lease
 from tests.redmine_bridge.conftest import unique_email
 
 pytestmark = pytest.mark.django_db
@@ -141,11 +141,16 @@ def test_it_pulls_a_closed_issue_back_as_done_with_the_last_note(redmine, make_w
     redmine.issue.update(
         work_request.redmine_issue_id, status_id=5, notes="Fuite réparée, joint changé."
     )
+    assert redmine.issue.get(work_request.redmine_issue_id).status.name == "Fermé"
 
     counts = services.issues_pull()
 
     work_request.refresh_from_db()
-    assert counts["done"] == 1
+    assert counts["done"] == 1, (
+        counts,
+        work_request.redmine_status,
+        SyncCursor.objects.values().get(),
+    )
     assert work_request.done_at is not None
     assert work_request.redmine_status == "Fermé"
     assert work_request.last_note == "Fuite réparée, joint changé."
