@@ -16,7 +16,11 @@ class WorkRequestForm(forms.ModelForm):
     class Meta:
         model = WorkRequest
         fields = ["dossier", "artisan", "description", "place", "priority", "urgency"]
-        widgets = {"description": forms.Textarea(attrs={"rows": 5})}
+        fields += ["incoming_item"]  # set from the item's page; the service checks its dossier
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 5}),
+            "incoming_item": forms.HiddenInput,
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

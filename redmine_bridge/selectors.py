@@ -66,3 +66,22 @@ def artisan_accounts_for(intervenant_ids) -> dict[int, ArtisanAccount]:
         account.intervenant_id: account
         for account in ArtisanAccount.objects.filter(Q(intervenant_id__in=list(intervenant_ids)))
     }
+
+
+def item_for_work_request(value: str):
+    """The incoming item a work request is asked from (`?item=` on the form), or None."""
+    from correspondence.models import IncomingItem
+
+    if not value.isdigit():
+        return None
+    return (
+        IncomingItem.objects.select_related("dossier")
+        .prefetch_related("points")
+        .filter(pk=value)
+        .first()
+    )
+
+
+def item_work_requests(item) -> QuerySet[WorkRequest]:
+    """The work requests asked from an incoming item, oldest first."""
+    return item.work_requests.select_related("artisan").order_by("created_at", "pk")

@@ -51,6 +51,13 @@ def work_request_create(request):
     initial = {}
     if request.GET.get("dossier", "").isdigit():
         initial["dossier"] = request.GET["dossier"]
+    item = selectors.item_for_work_request(request.GET.get("item", ""))
+    if item is not None:  # from the item's page: its dossier, and its request as a start
+        initial.update(
+            dossier=item.dossier_id,
+            incoming_item=item.pk,
+            description="\n".join(point.text for point in item.points.all()),
+        )
     form = WorkRequestForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
@@ -67,7 +74,9 @@ def work_request_create(request):
                 else _("Work request recorded; it will be sent once Redmine is configured."),
             )
             return redirect("redmine_bridge:work_request_detail", pk=work_request.pk)
-    return render(request, "redmine_bridge/work_request_form.html", _context(form=form))
+    return render(
+        request, "redmine_bridge/work_request_form.html", _context(form=form, item=item)
+    )
 
 
 def _get_work_request(pk: int) -> WorkRequest:

@@ -29,3 +29,13 @@ def redmine_account(context, intervenant):
         if request is not None:
             request._redmine_accounts = cache
     return cache.get(intervenant.pk)
+
+
+@register.inclusion_tag("redmine_bridge/partials/item_work_requests.html", takes_context=True)
+def item_work_requests(context, item):
+    """For the item's page: the work requests asked from it, and the way to ask one (one query)."""
+    return {
+        "item": item,
+        "work_requests": selectors.item_work_requests(item),
+        "perms": context.get("perms"),
+    }

@@ -239,3 +239,79 @@ def test_the_direction_retries_a_refused_artisan_account(
 
     assert response.status_code == 302
     assert ArtisanAccount.objects.get(pk=account.pk).push_state == "pending"
+
+
+def _item(dossier, gestionnaire):
+    from correspondence import services as correspondence
+
+    return correspondence.item_register(
+        channel="letter",
+        received_at=timezone.now(),
+        sender=dossier.client,
+        dossier=dossier,
+        subject="Fuite dans la cuisine",
+        points=["Fuite sous l'évier", "Robinet qui goutte"],
+        assigned_to=gestionnaire,
+        by=gestionnaire,
+    )
+
+
+def test_a_work_request_is_asked_from_an_item_with_its_dossier_and_its_request(
+    as_user, gestionnaire, dossier, approved_artisan, fake_redmine, no_enqueue
+):
+    item = _item(dossier, gestionnaire)
+    artisan = approved_artisan(name="Plomberie Martin")
+    client = as_user(gestionnaire)
+    item_page = reverse("correspondence:item", args=[item.pk])
+    create = f"{CREATE}?item={item.pk}"
+
+    assert f'href="{create}"' in client.get(item_page).content.decode()
+    form = client.get(create).content.decode()
+    assert f'value="{dossier.pk}" selected' in form
+    assert "Fuite sous l&#x27;évier\nRobinet qui goutte</textarea>" in form
+    assert f'name="incoming_item" value="{item.pk}"' in form
+    assert "Fuite dans la cuisine" in form  # where the request comes from
+    response = client.post(
+        create,
+        {
+            "dossier": dossier.pk,
+            "artisan": artisan.pk,
+            "description": "Fuite sous l'évier",
+            "place": "Cuisine",
+            "priority": "normal",
+            "urgency": "urgent",
+            "incoming_item": item.pk,
+        },
+    )
+
+    work_request = WorkRequest.objects.get()
+    assert response.status_code == 302
+    assert work_request.incoming_item == item
+    section = client.get(item_page).content.decode().split('id="work-requests"')[1]
+    assert "Plomberie Martin" in section and "Fuite sous l&#x27;évier" in section
+
+
+def test_a_work_request_cannot_be_tied_to_an_item_of_another_dossier(
+    as_user, gestionnaire, dossier, approved_artisan, fake_redmine, no_enqueue
+):
+    from tests.factories import DossierFactory
+
+    item = _item(dossier, gestionnaire)
+    other = DossierFactory(gestionnaire=gestionnaire)
+
+    response = as_user(gestionnaire).post(
+        f"{CREATE}?item={item.pk}",
+        {
+            "dossier": other.pk,
+            "artisan": approved_artisan().pk,
+            "description": "Fuite",
+            "place": "Cuisine",
+            "priority": "normal",
+            "urgency": "normal",
+            "incoming_item": item.pk,
+        },
+    )
+
+    assert response.status_code == 200
+    assert "La demande de travaux et l’élément" in response.content.decode()
+    assert not WorkRequest.objects.exists()
