@@ -74,9 +74,7 @@ def work_request_create(request):
                 else _("Work request recorded; it will be sent once Redmine is configured."),
             )
             return redirect("redmine_bridge:work_request_detail", pk=work_request.pk)
-    return render(
-        request, "redmine_bridge/work_request_form.html", _context(form=form, item=item)
-    )
+    return render(request, "redmine_bridge/work_request_form.html", _context(form=form, item=item))
 
 
 def _get_work_request(pk: int) -> WorkRequest:
