@@ -4,6 +4,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import Role
+from contacts.forms import GestionnaireChoiceField
 from contacts.models import Client, Dossier, Intervenant
 from correspondence.models import Channel, IncomingItem, Kind, Level, Reply
 from redmine_bridge.models import WorkRequest
@@ -69,7 +70,7 @@ class ItemRegisterForm(forms.Form):
     )
     registered = forms.BooleanField(label=_("Registered letter (recommandé)"), required=False)
     tracking_number = forms.CharField(label=_("Tracking number"), max_length=20, required=False)
-    assigned_to = forms.ModelChoiceField(label=_("Property manager in charge"), queryset=None)
+    assigned_to = GestionnaireChoiceField(label=_("Property manager in charge"), queryset=None)
     priority = forms.TypedChoiceField(
         label=_("Importance"), choices=Level.choices, coerce=int, initial=Level.NORMAL
     )
@@ -196,7 +197,7 @@ class EventForm(forms.Form):
 
 
 class AssignForm(forms.Form):
-    assigned_to = forms.ModelChoiceField(label=_("Property manager in charge"), queryset=None)
+    assigned_to = GestionnaireChoiceField(label=_("Property manager in charge"), queryset=None)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -22,7 +22,7 @@ class Command(BaseCommand):
                 "Refusing to create demo users with known passwords while DEBUG is off "
                 "(use --allow-without-debug on a demonstration server)."
             )
-        self.stdout.write("Demo accounts (http://127.0.0.1:8000):")
+        self.stdout.write("Demo accounts:")  # run-dev.sh prints the address
         # Each app may ship a `demo` module with `seed(stdout)`; accounts comes first in
         # INSTALLED_APPS so the users exist before the objects that refer to them.
         for app_config in apps.get_app_configs():
