@@ -45,16 +45,27 @@ def _processes_with(var_dir: Path) -> list[int]:
     return pids
 
 
-def test_it_serves_on_embedded_defaults_and_stops_everything_on_ctrl_c(tmp_path):
-    port = _free_port()
-    var_dir = tmp_path / "var"
+def _untracked_and_changed() -> set[str]:
+    """What git sees changed or new in the checkout (var/ and .venv/ are ignored)."""
+    output = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return set(output.splitlines())
+
+
+def _make_run_then_ctrl_c(port: int, var_dir: Path, log_path: Path) -> str:
+    """`make run` as a new user types it; once all is up, Ctrl-C. Returns its output."""
     # A new user's environment: none of make test's PostgreSQL/Redis settings.
     env = {
         "PATH": os.environ["PATH"],
         "HOME": os.environ.get("HOME", "/root"),
         "VAR_DIR": str(var_dir),
     }
-    log = (tmp_path / "make-run.log").open("w+b")
+    log = log_path.open("w+b")
     make = subprocess.Popen(
         ["make", "run", f"PORT={port}"],
         cwd=ROOT,
@@ -105,7 +116,24 @@ def test_it_serves_on_embedded_defaults_and_stops_everything_on_ctrl_c(tmp_path)
         assert _processes_with(var_dir) == []
         with pytest.raises(OSError):
             _get(f"http://127.0.0.1:{port}/connexion/")
+        log.seek(0)
+        return log.read().decode(errors="replace")
     finally:
         for pid in _processes_with(var_dir):
             os.kill(pid, signal.SIGKILL)
         log.close()
+
+
+def test_it_serves_on_embedded_defaults_stops_on_ctrl_c_and_starts_again(tmp_path):
+    var_dir = tmp_path / "var"
+    before = _untracked_and_changed()
+
+    first = _make_run_then_ctrl_c(_free_port(), var_dir, tmp_path / "first.log")
+    second = _make_run_then_ctrl_c(_free_port(), var_dir, tmp_path / "second.log")
+
+    assert "Applying contacts.0001_initial... OK" in first
+    # The second run reuses the database and the demo data: nothing applied or added twice.
+    assert "No migrations to apply." in second
+    assert "correspondence: 0 demo items added" in second
+    # Everything a run writes stays under VAR_DIR: the checkout is as it was.
+    assert _untracked_and_changed() == before
