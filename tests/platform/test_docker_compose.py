@@ -44,3 +44,17 @@ def test_it_gives_every_service_a_healthcheck():
     assert set(services) == {"postgres", "redis", "web", "worker", "beat"}
     for name, service in services.items():
         assert "healthcheck" in service, name
+
+
+# Settings the stack fixes otherwise: the image's /app/var volume; static files as in production.
+NOT_IN_COMPOSE = {"VAR_DIR", "STATICFILES_BACKEND"}
+
+
+def test_it_hands_every_setting_of_the_application_to_its_containers():
+    import re
+
+    settings_text = (ROOT / "gerance" / "settings.py").read_text()
+    read = set(re.findall(r'env(?:\.\w+)?\(\s*"([A-Z][A-Z0-9_]+)"', settings_text))
+    environment = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["x-app"]["environment"]
+
+    assert read - NOT_IN_COMPOSE - set(environment) == set()
