@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -558,6 +559,10 @@ class Mandate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.intervenant} — {self.get_direction_display().lower()} {self.client}"
+
+    def get_absolute_url(self) -> str:
+        """Mandates are shown on their intervenant's page (its proof in the GED links here)."""
+        return reverse("contacts:intervenant_detail", args=[self.intervenant_id])
 
     def status_at(self, at) -> str:
         """The mandate's state at the aware datetime `at` (R1); see `mandate_check` for why."""

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -199,6 +200,9 @@ class IncomingItem(models.Model):
     def __str__(self) -> str:
         return f"{self.get_channel_display()} · {self.subject}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("correspondence:item", args=[self.pk])
+
     @property
     def sender(self):
         return self.sender_intervenant or self.sender_client
@@ -217,6 +221,9 @@ class IncomingItem(models.Model):
     def is_overdue(self, now=None) -> bool:
         now = now or timezone.now()
         return self.is_open and self.due_at is not None and self.due_at <= now
+
+    # The item's page has the GED's upload form (scans, the .eml of an email registered by hand).
+    ged_uploads = True
 
     def ged_access_allowed(self, user) -> bool:
         """GED hook: the documents of an item are for the agency's staff (see README, GED)."""
@@ -311,6 +318,9 @@ class Reply(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dossier_reference} · {self.dated:%d/%m/%Y}"
+
+    def get_absolute_url(self) -> str:
+        return self.item.get_absolute_url()
 
     def ged_access_allowed(self, user) -> bool:
         return self.item.ged_access_allowed(user)

@@ -8,6 +8,7 @@ once, never register it twice (see `mailbox.services`).
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -202,6 +203,9 @@ class InboundMessage(models.Model):
 
     def __str__(self) -> str:
         return self.subject or self.message_id or f"UID {self.uid}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("mailbox:message", args=[self.pk])
 
     @property
     def due_at(self):

@@ -13,6 +13,17 @@ from django.db import models
 from ged.models import Document
 
 
+def accepts_uploads(owner: models.Model) -> bool:
+    """May documents be added to `owner` through the GED's own pages (upload, owner page)?
+
+    Only the records whose model says so (`ged_uploads = True`: an incoming item) do; the
+    others get their documents from their own services (a mandate's proof, a reply's letter, an
+    email's .eml), and a user must not be able to hang files on any row of any table (an event
+    of the append-only log, a user) by posting its content type and id.
+    """
+    return getattr(owner, "ged_uploads", False) is True
+
+
 def can_view(user, document: Document) -> bool:
     """May `user` preview and download `document`? (Fetches the owner: one query.)"""
     return _allowed(user, document.owner, "ged.view_document")

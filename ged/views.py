@@ -51,6 +51,8 @@ def _owner_url(owner) -> str:
 def owner_documents(request, owner_type_id, owner_id):
     """The documents of one record, with the upload form: the partial on a page of its own."""
     owner = _get_owner(owner_type_id, owner_id)
+    if not access.accepts_uploads(owner):
+        raise Http404
     if not access.can_view_owner(request.user, owner):
         raise PermissionDenied
     return render(
@@ -68,6 +70,8 @@ def upload(request):
     progress; without the script the form posts every file at once and is redirected.
     """
     owner = _get_owner(request.POST.get("owner_type"), request.POST.get("owner_id"))
+    if not access.accepts_uploads(owner):
+        raise Http404
     if not access.can_attach(request.user, owner):
         raise PermissionDenied
     previous = None
@@ -147,7 +151,9 @@ def detail(request, pk):
             "owner": owner,
             "owner_url": _owner_url(owner) if owner is not None else None,
             "versions": selectors.document_versions(document),
-            "can_attach": owner is not None and access.can_attach(request.user, owner),
+            "can_attach": owner is not None
+            and access.accepts_uploads(owner)
+            and access.can_attach(request.user, owner),
         },
     )
 

@@ -1,8 +1,8 @@
 """GED fixtures: both storages (a local folder, and S3 on a real HTTP server), files, an owner.
 
 The S3 server is moto in server mode on 127.0.0.1: boto3 reaches it over HTTP exactly as it
-reaches AWS. Until the other apps' models exist, documents belong to a user record (any model
-with an integer primary key can own documents).
+reaches AWS. Documents belong to a user record here: any model with an integer primary key can
+own documents, and the `owner` fixture lets this one take uploads as an incoming item does.
 """
 
 import io
@@ -123,8 +123,11 @@ def store(request, settings, local_store):
 
 
 @pytest.fixture
-def owner(db):
-    """A record that documents are attached to."""
+def owner(db, monkeypatch):
+    """A record that documents are attached to, through the GED's pages too (as an item is)."""
+    from django.contrib.auth import get_user_model
+
+    monkeypatch.setattr(get_user_model(), "ged_uploads", True, raising=False)
     return UserFactory(username="client-dupont", first_name="Jeanne", last_name="Dupont")
 
 

@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from ged.models import Document
 from ged.services import document_store
@@ -137,6 +138,29 @@ def test_it_refuses_uploads_from_a_user_without_a_role(as_user, owner, no_role, 
     )
 
     assert response.status_code == 403
+    assert Document.objects.count() == 0
+    assert local_store.keys() == []
+
+
+def test_it_refuses_uploads_to_a_record_that_takes_none(as_user, gestionnaire, local_store):
+    """Only the models that say so take uploads: not an event of the append-only log."""
+    from correspondence.models import Event
+    from tests.factories import DossierFactory
+
+    dossier = DossierFactory(gestionnaire=gestionnaire)
+    event = Event.objects.create(
+        dossier=dossier,
+        label="Appel",
+        text="Confirmé.",
+        occurred_at=timezone.now(),
+        recorded_by=gestionnaire,
+    )
+    client = as_user(gestionnaire)
+
+    response = client.post(reverse("ged:upload"), upload_data(event, upload("a.pdf", pdf_bytes())))
+
+    assert response.status_code == 404
+    assert client.get(owner_url(event)).status_code == 404
     assert Document.objects.count() == 0
     assert local_store.keys() == []
 
