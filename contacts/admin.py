@@ -183,6 +183,11 @@ class IntervenantAdmin(admin.ModelAdmin):
                 self.admin_site.admin_view(self.refuse_view),
                 name="contacts_intervenant_refuse",
             ),
+            path(
+                "<int:pk>/revoke/",
+                self.admin_site.admin_view(self.revoke_view),
+                name="contacts_intervenant_revoke",
+            ),
             *super().get_urls(),
         ]
 
@@ -209,26 +214,54 @@ class IntervenantAdmin(admin.ModelAdmin):
         return redirect(self._change_url(intervenant))
 
     def refuse_view(self, request, pk):
+        return self._decide_with_reason(
+            request,
+            pk,
+            services.artisan_refuse,
+            title=_("Refuse %(name)s"),
+            question=_("Why is %(name)s refused? The reason is recorded in the approval history."),
+            submit=_("Refuse this artisan"),
+            done=_("%(name)s is refused."),
+        )
+
+    def revoke_view(self, request, pk):
+        return self._decide_with_reason(
+            request,
+            pk,
+            services.artisan_revoke,
+            title=_("Revoke the approval of %(name)s"),
+            question=_(
+                "Why is the approval of %(name)s revoked? He will no longer receive work "
+                "requests and his Redmine account will be locked. The reason is recorded in the "
+                "approval history."
+            ),
+            submit=_("Revoke the approval"),
+            done=_("The approval of %(name)s is revoked; his Redmine account will be locked."),
+        )
+
+    def _decide_with_reason(self, request, pk, decide, *, title, question, submit, done):
+        """A decision of the direction that needs a reason: ask for it, then decide."""
         intervenant = get_object_or_404(Intervenant, pk=pk)
         if not self.has_approve_permission(request):
             raise PermissionDenied
+        names = {"name": intervenant.name}
         form = ReasonForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                services.artisan_refuse(
-                    intervenant=intervenant, by=request.user, reason=form.cleaned_data["reason"]
-                )
+                decide(intervenant=intervenant, by=request.user, reason=form.cleaned_data["reason"])
             except ValidationError as exc:
                 self._report_refusal(request, intervenant, exc)
             else:
-                self.message_user(request, _("%(name)s is refused.") % {"name": intervenant.name})
+                self.message_user(request, done % names)
             return redirect(self._change_url(intervenant))
         return TemplateResponse(
             request,
-            "admin/contacts/intervenant/refuse.html",
+            "admin/contacts/intervenant/decision_reason.html",
             {
                 **self.admin_site.each_context(request),
-                "title": _("Refuse %(name)s") % {"name": intervenant.name},
+                "title": title % names,
+                "question": question % names,
+                "submit": submit,
                 "opts": self.model._meta,
                 "original": intervenant,
                 "form": form,

@@ -433,6 +433,7 @@ class ArtisanDecision(models.Model):
         PROPOSED = "proposed", _("Proposed")
         APPROVED = "approved", _("Approved")
         REFUSED = "refused", _("Refused")
+        REVOKED = "revoked", _("Approval revoked")
 
     intervenant = models.ForeignKey(
         Intervenant,
@@ -455,9 +456,9 @@ class ArtisanDecision(models.Model):
         verbose_name_plural = _("artisan approval decisions")
         ordering = ["-decided_at", "-pk"]
         constraints = [
-            # A refusal always says why.
+            # A refusal or a revocation always says why.
             models.CheckConstraint(
-                condition=~Q(decision="refused") | ~Q(reason=""),
+                condition=~Q(decision__in=["refused", "revoked"]) | ~Q(reason=""),
                 name="contacts_decision_refusal_reason",
             ),
         ]

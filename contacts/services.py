@@ -17,7 +17,7 @@ from contacts.models import (
     Intervenant,
     Mandate,
 )
-from contacts.signals import artisan_approved
+from contacts.signals import artisan_approved, artisan_withdrawn
 
 CLIENT_FIELDS = ("reference", "name", "kind", "email", "phone", "address")
 DOSSIER_FIELDS = (
@@ -252,12 +252,7 @@ def artisan_approve(*, intervenant: Intervenant, by) -> Intervenant:
         if not claimed:
             raise ValidationError(_("“%(name)s” is already approved.") % {"name": intervenant.name})
         _record_decision(intervenant, ArtisanDecision.Decision.APPROVED, by, now)
-        pk = intervenant.pk
-        # After the commit, so that a receiver (the Redmine bridge) always sees the approval;
-        # robust, so that a failing receiver never makes a committed approval look failed.
-        transaction.on_commit(
-            lambda: artisan_approved.send(sender=Intervenant, intervenant_id=pk), robust=True
-        )
+        _send_after_commit(artisan_approved, intervenant.pk)
     intervenant.refresh_from_db()
     return intervenant
 
@@ -282,8 +277,41 @@ def artisan_refuse(*, intervenant: Intervenant, by, reason: str) -> Intervenant:
                 _("“%(name)s” has already been approved or refused.") % {"name": intervenant.name}
             )
         _record_decision(intervenant, ArtisanDecision.Decision.REFUSED, by, now, reason)
+        _send_after_commit(artisan_withdrawn, intervenant.pk)
     intervenant.refresh_from_db()
     return intervenant
+
+
+def artisan_revoke(*, intervenant: Intervenant, by, reason: str) -> Intervenant:
+    """The direction withdraws an artisan's approval, saying why (R3).
+
+    He can no longer receive work requests, and the Redmine bridge locks his Redmine account
+    after the commit. He may be proposed and approved again later.
+    """
+    if not by.has_perm(APPROVE_PERMISSION):
+        raise PermissionDenied(_("Only the direction can revoke an artisan's approval."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Give the reason for the revocation.")})
+    now = timezone.now()
+    with transaction.atomic():
+        claimed = Intervenant.objects.filter(pk=intervenant.pk, approved_at__isnull=False).update(
+            approved_at=None, approved_by=None, refused_at=now, updated_at=now
+        )
+        if not claimed:
+            raise ValidationError(_("“%(name)s” is not approved.") % {"name": intervenant.name})
+        _record_decision(intervenant, ArtisanDecision.Decision.REVOKED, by, now, reason)
+        _send_after_commit(artisan_withdrawn, intervenant.pk)
+    intervenant.refresh_from_db()
+    return intervenant
+
+
+def _send_after_commit(signal, intervenant_id: int) -> None:
+    # After the commit, so that a receiver (the Redmine bridge) always sees the decision;
+    # robust, so that a failing receiver never makes a committed decision look failed.
+    transaction.on_commit(
+        lambda: signal.send(sender=Intervenant, intervenant_id=intervenant_id), robust=True
+    )
 
 
 # --- Mandates (R1) --------------------------------------------------------------------------

@@ -9,3 +9,6 @@ an instance, and fetches what it needs (it may run long after the request).
 from django.dispatch import Signal
 
 artisan_approved = Signal()  # kwargs: intervenant_id
+# Sent the same way when an artisan is refused or his approval revoked: the Redmine bridge locks
+# the Redmine account it registered for him (R3).
+artisan_withdrawn = Signal()  # kwargs: intervenant_id

@@ -9,9 +9,13 @@ class RedmineBridgeConfig(AppConfig):
     def ready(self):
         # R3: the client base tells, after commit, that the direction approved an artisan; the
         # bridge then asks for his Redmine account. contacts never imports the bridge.
-        from contacts.signals import artisan_approved
+        # Refused or revoked, he loses his Redmine access: the bridge locks the account.
+        from contacts.signals import artisan_approved, artisan_withdrawn
         from redmine_bridge import receivers
 
         artisan_approved.connect(
             receivers.on_artisan_approved, dispatch_uid="redmine_bridge.artisan_approved"
+        )
+        artisan_withdrawn.connect(
+            receivers.on_artisan_withdrawn, dispatch_uid="redmine_bridge.artisan_withdrawn"
         )

@@ -260,6 +260,11 @@ class ArtisanAccount(OutboxState):
     redmine_membership_id = models.PositiveIntegerField(
         _("Redmine membership"), null=True, blank=True, editable=False
     )
+    # Set once the account is locked in Redmine because the artisan was refused or his approval
+    # revoked (or found that there was nothing to lock); cleared when he is approved again.
+    locked_at = models.DateTimeField(
+        _("locked in Redmine at"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("artisan's Redmine account")
@@ -268,9 +273,11 @@ class ArtisanAccount(OutboxState):
         indexes = [_pending_index("rb_artisanaccount")]
         constraints = [
             *_outbox_constraints("rb_artisanaccount"),
+            # Pushed: an approved artisan's user and membership exist, or his access is locked.
             models.CheckConstraint(
                 condition=Q(pushed_at=None)
-                | Q(redmine_user_id__isnull=False, redmine_membership_id__isnull=False),
+                | Q(redmine_user_id__isnull=False, redmine_membership_id__isnull=False)
+                | Q(locked_at__isnull=False),
                 name="rb_artisanaccount_pushed_user",
             ),
         ]

@@ -328,7 +328,33 @@ def artisan_account_request(*, intervenant_id: int) -> ArtisanAccount | None:
     ).first()
     if intervenant is None:
         return None
-    return _account_for(intervenant)
+    account = _account_for(intervenant)
+    if account.locked_at is not None:  # approved again after a revocation: unlock
+        artisan_account_resync(intervenant_id=intervenant_id)
+    return account
+
+
+def artisan_account_resync(*, intervenant_id: int) -> bool:
+    """Push the artisan's account again, to match his approval (receiver of `artisan_withdrawn`).
+
+    Only an account this bridge registered is locked: a refused artisan who never had one gets
+    none. The push itself reads the approval when it runs, so the latest decision wins.
+    """
+    with transaction.atomic():
+        reset = ArtisanAccount.objects.filter(intervenant_id=intervenant_id).update(
+            pushed_at=None,
+            failed_at=None,
+            claimed_at=None,
+            attempts=0,
+            next_attempt_at=timezone.now(),
+            last_error="",
+        )
+        if reset:
+            account_id = ArtisanAccount.objects.values_list("pk", flat=True).get(
+                intervenant_id=intervenant_id
+            )
+            _enqueue("push_artisan_account", account_id)
+    return bool(reset)
 
 
 def artisan_account_push(*, account_id: int) -> Outcome:
@@ -339,6 +365,8 @@ def artisan_account_push(*, account_id: int) -> Outcome:
     if account is None:
         return Outcome()
     artisan = account.intervenant
+    if artisan.approved_at is None:
+        return _artisan_account_lock(account)
     try:
         if not artisan.email:
             raise client.PermanentError(
@@ -364,13 +392,45 @@ def artisan_account_push(*, account_id: int) -> Outcome:
         membership_id = client.membership_ensure(user_id=user.id)
     except client.RedmineError as exc:
         return _on_error(ArtisanAccount, account, exc)
-    return _pushed(
-        ArtisanAccount,
-        account.pk,
+    return _account_pushed(
+        account,
+        approved=True,
         redmine_user_id=user.id,
         redmine_login=user.login,
         redmine_membership_id=membership_id,
+        locked_at=None,
     )
+
+
+def _artisan_account_lock(account: ArtisanAccount) -> Outcome:
+    """Refused or revoked: lock his Redmine user (ours, or the one with his email), if any."""
+    artisan = account.intervenant
+    try:
+        user_id = account.redmine_user_id
+        if user_id is None and artisan.email:
+            user = client.user_find(email=artisan.email, login=client.login_for(artisan.email))
+            user_id = user.id if user is not None else None
+        if user_id is not None:
+            client.user_lock(user_id=user_id)
+    except client.RedmineError as exc:
+        return _on_error(ArtisanAccount, account, exc)
+    return _account_pushed(
+        account, approved=False, redmine_user_id=user_id, locked_at=timezone.now()
+    )
+
+
+def _account_pushed(account: ArtisanAccount, *, approved: bool, **fields) -> Outcome:
+    """Record the push, unless the approval changed while it ran: then push again."""
+    # One UPDATE: a decision committed before it is seen by its condition; one committed after
+    # it resets the row (artisan_account_resync), so the next push follows that decision.
+    still = Q(intervenant__approved_at__isnull=not approved)
+    if ArtisanAccount.objects.filter(still, pk=account.pk, pushed_at=None).update(
+        claimed_at=None, pushed_at=timezone.now(), failed_at=None, last_error="", **fields
+    ):
+        return Outcome(done=True)
+    _release(ArtisanAccount, account.pk)
+    _enqueue("push_artisan_account", account.pk)
+    return Outcome()
 
 
 def artisan_account_retry(*, account: ArtisanAccount, by) -> ArtisanAccount:

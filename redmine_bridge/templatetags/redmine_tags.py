@@ -14,7 +14,7 @@ def redmine_account(context, intervenant):
     In a list (the contacts pages paginate into `page`), the accounts of the whole page are read
     in one query on the first call, so the page keeps a constant number of queries.
     """
-    if intervenant is None or not intervenant.approved_at:
+    if intervenant is None or not (intervenant.approved_at or intervenant.refused_at):
         return None
     # Kept on the request: each {% include %} of the partial has its own render context.
     request = context.get("request")

@@ -5,7 +5,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from contacts import services
 from contacts.models import ArtisanDecision, Intervenant
-from contacts.signals import artisan_approved
+from contacts.signals import artisan_approved, artisan_withdrawn
 from tests.factories import ArtisanFactory, IntervenantFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -193,10 +193,69 @@ def test_it_keeps_an_approved_artisan_technical(direction):
     assert "reste dans la catégorie technique" in excinfo.value.message_dict["category"][0]
 
 
-def test_it_requires_a_reason_for_every_refusal_in_the_database(direction):
+@pytest.mark.parametrize("decision", ["refused", "revoked"])
+def test_it_requires_a_reason_for_every_refusal_in_the_database(direction, decision):
     from django.db import IntegrityError, transaction
 
     with pytest.raises(IntegrityError), transaction.atomic():
         ArtisanDecision.objects.create(
-            intervenant=ArtisanFactory(), decision="refused", decided_by=direction, reason=""
+            intervenant=ArtisanFactory(), decision=decision, decided_by=direction, reason=""
         )
+
+
+@pytest.fixture
+def withdrawn():
+    """The `artisan_withdrawn` events, as the Redmine bridge would receive them."""
+    events = []
+
+    def receiver(sender, intervenant_id, **kwargs):
+        events.append(intervenant_id)
+
+    artisan_withdrawn.connect(receiver)
+    yield events
+    artisan_withdrawn.disconnect(receiver)
+
+
+def test_the_direction_revokes_an_approval_saying_why_and_the_bridge_hears_it_after_commit(
+    gestionnaire, direction, withdrawn, django_capture_on_commit_callbacks
+):
+    from redmine_bridge.selectors import approved_artisans
+
+    artisan = ArtisanFactory()
+    services.artisan_approve(intervenant=artisan, by=direction)
+    with pytest.raises(PermissionDenied, match="Seule la direction"):
+        services.artisan_revoke(intervenant=artisan, by=gestionnaire, reason="Malfaçons")
+    with pytest.raises(ValidationError) as excinfo:
+        services.artisan_revoke(intervenant=artisan, by=direction, reason="  ")
+    assert excinfo.value.message_dict == {"reason": ["Indiquez le motif de la révocation."]}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.artisan_revoke(intervenant=artisan, by=direction, reason="Malfaçons répétées")
+
+    artisan.refresh_from_db()
+    assert (artisan.approval_state, artisan.approved_at, artisan.approved_by) == (
+        "refused",
+        None,
+        None,
+    )
+    decision = artisan.decisions.get(decision="revoked")
+    assert (decision.decided_by, decision.reason) == (direction, "Malfaçons répétées")
+    assert withdrawn == [artisan.pk]
+    assert artisan not in approved_artisans()  # R3: no more work requests for him
+    with pytest.raises(ValidationError, match="n’est pas agréé"):
+        services.artisan_revoke(intervenant=artisan, by=direction, reason="Encore")
+    # He may be proposed and approved again.
+    services.artisan_propose(intervenant=artisan, by=gestionnaire)
+    services.artisan_approve(intervenant=artisan, by=direction)
+    assert artisan in approved_artisans()
+
+
+def test_a_refusal_is_heard_by_the_bridge_after_commit(
+    direction, withdrawn, django_capture_on_commit_callbacks
+):
+    artisan = ArtisanFactory()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.artisan_refuse(intervenant=artisan, by=direction, reason="Pas de Kbis")
+
+    assert withdrawn == [artisan.pk]

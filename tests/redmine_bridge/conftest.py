@@ -208,17 +208,22 @@ class FakeRedmine:
         self._call("user_find")
         for pk, data in self.users.items():
             if data["email"] == email:
-                return client.User(id=pk, login=data["login"], email=email, locked=False)
+                return client.User(id=pk, login=data["login"], email=email, locked=data["locked"])
         return None
 
     def user_create(self, *, login, firstname, lastname, email):
         self._call("user_create")
         pk = len(self.users) + 100
-        self.users[pk] = {"login": login, "email": email}
+        self.users[pk] = {"login": login, "email": email, "locked": False}
         return client.User(id=pk, login=login, email=email, locked=False)
 
     def user_unlock(self, *, user_id):
         self._call("user_unlock")
+        self.users[user_id]["locked"] = False
+
+    def user_lock(self, *, user_id):
+        self._call("user_lock")
+        self.users[user_id]["locked"] = True
 
     def membership_ensure(self, *, user_id):
         self._call("membership_ensure")
@@ -240,6 +245,7 @@ def fake_redmine(monkeypatch, settings):
         "user_find",
         "user_create",
         "user_unlock",
+        "user_lock",
         "membership_ensure",
     ):
         monkeypatch.setattr(client, name, getattr(fake, name))
