@@ -275,6 +275,19 @@ def email_message_id(file) -> str:
     return str(message_id).strip()[:255]
 
 
+def item_prepare_original(draft: ItemDraft, *, file, document: Document) -> None:
+    """R7 on an item not saved yet: its original (checked by `ged.services.document_prepare`,
+    stored with it) marks it filed, and an email's Message-ID is kept for our reply."""
+    item = draft.item
+    item.original_filed_at = item.original_filed_at or document.added_at
+    if (
+        item.channel == Channel.EMAIL
+        and not item.message_id
+        and document.content_type == "message/rfc822"
+    ):
+        item.message_id = email_message_id(file)
+
+
 def item_file_original(*, item: IncomingItem, file, by) -> None:
     """File the original of a written item in the GED (R7): a letter's scan, an email's .eml.
 

@@ -106,8 +106,6 @@ def use_s3_storage(settings, endpoint: str) -> S3Store:
     return store
 
 
-
-
 @pytest.fixture(autouse=True)
 def local_store(settings, tmp_path):
     """Every GED test writes into its own folder, never into var/media."""

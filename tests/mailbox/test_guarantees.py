@@ -33,12 +33,12 @@ if moment == "before-move":
     # The rows are committed; the process dies before the message leaves the inbox.
     imap.ImapSession.move = lambda self, uids, folder: os._exit(3) if uids else None
 elif moment == "before-commit":
-    # Inside the registration's transaction: the process dies before the commit.
-    real = services.item_register
-    def dying(**kwargs):
-        real(**kwargs)
+    # Inside the batch's transaction, the items written: the process dies before the commit.
+    real = services.items_create
+    def dying(drafts):
+        real(drafts)
         os._exit(3)
-    services.item_register = dying
+    services.items_create = dying
 services.mailbox_poll(config=settings.MAILBOXES[0])
 os._exit(0)
 """
@@ -245,10 +245,10 @@ def test_a_message_that_keeps_failing_is_quarantined_after_a_few_runs(
     settings.MAILBOX_MAX_ATTEMPTS = 3
     real = routing.destination
 
-    def buggy(parsed, *, at):
+    def buggy(parsed, *, at, **kwargs):
         if parsed.subject == "Poison":
             raise KeyError("a bug on this message")
-        return real(parsed, at=at)
+        return real(parsed, at=at, **kwargs)
 
     monkeypatch.setattr(routing, "destination", buggy)
     server.append(corpus.plain(sender=notary.email, subject="Poison", body="x"))
