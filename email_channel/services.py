@@ -20,7 +20,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
@@ -382,17 +382,46 @@ def _write(plans: list[_Plan]) -> None:
     RefusedAttachment.objects.bulk_create(
         [refused for plan in plans for refused in plan.refused], ignore_conflicts=True
     )
-    messages = []
     for plan in plans:
         message = plan.message
         message.state = plan.state
         message.item = plan.draft.item if plan.draft is not None else None
         message.thread_item = plan.thread_item
         message.triage_reason = plan.triage_reason
-        messages.append(message)
     # The states and their reasons or items are the database's constraints (checked here by
     # the UPDATE); the values come from the plans above, not from a form: no full_clean().
-    InboundMessage.objects.bulk_update(messages, ["state", "item", "thread_item", "triage_reason"])
+    _save_outcomes([plan.message for plan in plans])
+
+
+_OUTCOME_FIELDS = ["state", "item", "thread_item", "triage_reason"]
+
+
+def _save_outcomes(messages: list[InboundMessage]) -> None:
+    """Save what became of each message of a batch, in one UPDATE.
+
+    On PostgreSQL, an UPDATE … FROM unnest(arrays): `bulk_update` builds a CASE WHEN per row
+    and field, which cost a fifth of a batch's time in the benchmark. Elsewhere (SQLite of
+    `make run`), `bulk_update`.
+    """
+    if connection.vendor != "postgresql":
+        InboundMessage.objects.bulk_update(messages, _OUTCOME_FIELDS)
+        return
+    with connection.cursor() as cursor:
+        # The only name put into the SQL is the model's own table: no input reaches it.
+        cursor.execute(
+            f"UPDATE {InboundMessage._meta.db_table} AS m SET state = v.state, "  # noqa: S608
+            "item_id = v.item_id, thread_item_id = v.thread_item_id, "
+            "triage_reason = v.triage_reason "
+            "FROM unnest(%s::bigint[], %s::text[], %s::bigint[], %s::bigint[], %s::text[]) "
+            "AS v(id, state, item_id, thread_item_id, triage_reason) WHERE m.id = v.id",
+            [
+                [m.pk for m in messages],
+                [m.state for m in messages],
+                [m.item.pk if m.item else None for m in messages],
+                [m.thread_item.pk if m.thread_item else None for m in messages],
+                [m.triage_reason for m in messages],
+            ],
+        )
 
 
 def _eml_refusal(raw: bytes) -> str:
