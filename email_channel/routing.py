@@ -35,7 +35,8 @@ def _is_reply(subject: str) -> bool:
 
 
 class Directory:
-    """The rows routing reads, for a batch of messages: a constant number of queries.
+    """The rows routing reads, for a batch of messages: a constant number of queries (plus
+    one per dossier and sender of the replies recognised by their subject alone).
 
     Built from the batch's parsed messages (`Directory(parsed_list, at=...)`), it reads the
     senders, their mandates and dossiers, the dossiers named in subjects and the items the

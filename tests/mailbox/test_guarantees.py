@@ -95,6 +95,25 @@ def test_a_crash_between_the_commit_and_the_move_loses_nothing_and_registers_onc
     assert InboundMessage.objects.get().archived_at is not None
 
 
+def test_a_crash_between_the_commit_and_the_move_of_a_batch_loses_and_repeats_nothing(
+    server, poll, dossier, notary
+):
+    server.append(
+        *(corpus.plain(sender=notary.email, subject=f"Demande {n}", body="x") for n in range(4))
+    )
+
+    assert run_child(server, "before-move") == 3
+    assert IncomingItem.objects.count() == 4
+    assert (server.inbox(), server.archive()) == (4, 0)
+    Mailbox.objects.update(claimed_until=None)
+
+    result = poll()
+
+    assert (result.taken, result.archived) == (0, 4)
+    assert IncomingItem.objects.count() == 4 and InboundMessage.objects.count() == 4
+    assert (server.inbox(), server.archive()) == (0, 4)
+
+
 def test_a_crash_before_the_commit_registers_the_message_once_at_the_next_run(
     server, poll, dossier, notary
 ):
