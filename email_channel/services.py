@@ -116,7 +116,8 @@ def message_take(
     )
     if failed:
         raise failed[0][1]
-    return taken[uid]
+    # Not taken: another reader holds its row right now; the row as it stands.
+    return taken.get(uid) or _existing(mailbox, uidvalidity, uid)
 
 
 def messages_take(
