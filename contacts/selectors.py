@@ -45,7 +45,9 @@ def _date(value) -> str:
     return formats.date_format(value, "SHORT_DATE_FORMAT")
 
 
-def mandate_check(*, intervenant: Intervenant, client: Client, at: datetime) -> MandateCheck:
+def mandate_check(
+    *, intervenant: Intervenant, client: Client, at: datetime, mandates: list | None = None
+) -> MandateCheck:
     """Whether `intervenant` is duly mandated by, or for, `client` at the aware datetime `at`.
 
     R1, "dûment mandaté par, ou pour, un client enregistré dans la base login". The intervenant
@@ -56,7 +58,8 @@ def mandate_check(*, intervenant: Intervenant, client: Client, at: datetime) -> 
        not revoked at or before `at`;
     4. its proof (the signed mandate) is stored in the GED: a mandate nobody can produce is not
        a due mandate, so a mandate without proof answers `ok=False` with its own reason.
-    One query (two when the intervenant holds no mandate for this client).
+    One query (two when the intervenant holds no mandate for this client); none when the caller
+    passes `mandates`, all the intervenant's mandates newest first (a batch read them at once).
     """
     if not client.is_active_at(at):
         return MandateCheck(
@@ -64,9 +67,16 @@ def mandate_check(*, intervenant: Intervenant, client: Client, at: datetime) -> 
             reason=_("The client %(client)s is no longer active in the client base.")
             % {"client": client},
         )
-    mandates = list(Mandate.objects.filter(intervenant=intervenant, client=client))
+    if mandates is None:
+        held = list(Mandate.objects.filter(intervenant=intervenant, client=client))
+        elsewhere = bool(held) or (
+            Mandate.objects.filter(intervenant=intervenant).exclude(client=client).exists()
+        )
+    else:
+        held = [m for m in mandates if m.client_id == client.pk]
+        elsewhere = any(m.client_id != client.pk for m in mandates)
+    mandates = held
     if not mandates:
-        elsewhere = Mandate.objects.filter(intervenant=intervenant).exclude(client=client).exists()
         if elsewhere:
             reason = _("%(intervenant)s is mandated for other clients, not by or for %(client)s.")
         else:

@@ -40,10 +40,14 @@ from ged.services import document_store
 TRACKING_NUMBER = re.compile(r"^(?:[A-Z]{2}\d{9}[A-Z]{2}|\d[A-Z]\d{11})$")
 
 
-def _log(item: IncomingItem, action: str, actor, detail: str = "") -> None:
-    Activity.objects.create(
+def _activity(item: IncomingItem, action: str, actor, detail: str = "") -> Activity:
+    return Activity(
         item=item, dossier_id=item.dossier_id, action=action, actor=actor, detail=detail
     )
+
+
+def _log(item: IncomingItem, action: str, actor, detail: str = "") -> None:
+    _activity(item, action, actor, detail).save()
 
 
 def _check_tracking_number(registered: bool, tracking_number: str, *, field: str) -> str:
@@ -58,7 +62,13 @@ def _check_tracking_number(registered: bool, tracking_number: str, *, field: str
 
 
 def _check_sender_entitled(
-    *, sender: Intervenant | Client, dossier: Dossier, at: datetime, by, force_reason: str
+    *,
+    sender: Intervenant | Client,
+    dossier: Dossier,
+    at: datetime,
+    by,
+    force_reason: str,
+    mandates: list | None = None,
 ):
     """R1: the interlocutor must be mandated by, or for, the dossier's client.
 
@@ -72,7 +82,7 @@ def _check_sender_entitled(
             "dossier": dossier.reference
         }
     else:
-        check = mandate_check(intervenant=sender, client=dossier.client, at=at)
+        check = mandate_check(intervenant=sender, client=dossier.client, at=at, mandates=mandates)
         if check.ok:
             return check.mandate, False
         reason = check.reason
@@ -83,6 +93,133 @@ def _check_sender_entitled(
             _("Only the direction may register an item from a sender without a valid mandate.")
         )
     return None, True
+
+
+@dataclass
+class ItemDraft:
+    """An item checked by `item_prepare`, not saved yet, with what its registration writes."""
+
+    item: IncomingItem
+    points: list[str]
+    forced: bool
+    by: AbstractBaseUser
+
+
+def item_prepare(
+    *,
+    channel: str,
+    received_at: datetime,
+    sender: Intervenant | Client,
+    dossier: Dossier,
+    subject: str,
+    points: list[str],
+    assigned_to: AbstractBaseUser,
+    by: AbstractBaseUser,
+    kind: str = Kind.REQUEST,
+    registered: bool = False,
+    tracking_number: str = "",
+    priority: int = 2,
+    urgency: int = 2,
+    force_reason: str = "",
+    mandates: list | None = None,
+) -> ItemDraft:
+    """Check an incoming item by the procedure's rules and build it, unsaved (no write).
+
+    Shared by `item_register` (one item) and the email channel's batches (`items_create`).
+    Refused when the sender is not entitled (R1), when a bailiff's act is registered by anyone
+    but the legal service (R10), when a registered letter lacks its tracking number (R6). The
+    deadline and its alerts are fixed here (R8). `mandates`: the intervenant's mandates, newest
+    first, when the caller has read them already (see `mandate_check`); `dossier.client` is read.
+    """
+    if kind == Kind.BAILIFF_ACT and not by.has_perm("accounts.register_bailiff_act"):
+        # R10: the reception of bailiff's acts is done by the legal service only.
+        raise PermissionDenied(
+            _("Only the legal service may register the delivery of a bailiff's act.")
+        )
+    if timezone.is_naive(received_at):
+        raise ValidationError({"received_at": _("The reception time needs a time zone.")})
+    if received_at > timezone.now() + timezone.timedelta(minutes=5):
+        raise ValidationError({"received_at": _("The reception time cannot be in the future.")})
+    points = [text.strip() for text in points if text.strip()]
+    if not points:
+        raise ValidationError({"points": _("Write the request as one or more points.")})
+    tracking_number = _check_tracking_number(registered, tracking_number, field="tracking_number")
+    if registered and channel != Channel.LETTER:
+        raise ValidationError({"registered": _("Only a letter can be registered (recommandé).")})
+    mandate, forced = _check_sender_entitled(
+        sender=sender,
+        dossier=dossier,
+        at=received_at,
+        by=by,
+        force_reason=force_reason,
+        mandates=mandates,
+    )
+
+    item = IncomingItem(
+        channel=channel,
+        kind=kind,
+        received_at=received_at,
+        sender_intervenant=sender if isinstance(sender, Intervenant) else None,
+        sender_client=sender if isinstance(sender, Client) else None,
+        dossier=dossier,
+        subject=subject.strip(),
+        registered=registered,
+        tracking_number=tracking_number,
+        assigned_to=assigned_to,
+        priority=priority,
+        urgency=urgency,
+        mandate=mandate,
+        forced_by=by if forced else None,
+        forced_reason=force_reason.strip() if forced else "",
+        created_by=by,
+    )
+    item.due_at = item.compute_due_at()
+    alerts.set_thresholds(item)  # R8: warning and escalation, fixed with the deadline
+    # The field checks (lengths, choices) run in Python. Not re-queried here: the foreign keys
+    # (rows the caller has just read) and the check constraints, which the service's own checks
+    # above enforce (one sender, R6 tracking number, forced reason, visit kind) and which the
+    # database enforces again at the insert (an IntegrityError, never a silent row).
+    item.full_clean(
+        exclude=[
+            "sender_intervenant",
+            "sender_client",
+            "dossier",
+            "assigned_to",
+            "mandate",
+            "forced_by",
+            "created_by",
+        ],
+        validate_unique=False,
+        validate_constraints=False,
+    )
+    if channel == Channel.VISIT and kind == Kind.REQUEST:
+        raise ValidationError(
+            _("Say whether the visit is an appointment, a routine request or a bailiff's act.")
+        )
+    return ItemDraft(item=item, points=points, forced=forced, by=by)
+
+
+def items_create(drafts: list[ItemDraft]) -> list[IncomingItem]:
+    """Insert prepared items, their points and their "registered" activities, in bulk.
+
+    Three or four queries whatever the number of items; run inside the caller's transaction.
+    """
+    items = IncomingItem.objects.bulk_create([draft.item for draft in drafts])
+    RequestPoint.objects.bulk_create(
+        RequestPoint(item=draft.item, position=number, text=text)
+        for draft in drafts
+        for number, text in enumerate(draft.points, 1)
+    )
+    activities = []
+    for draft in drafts:
+        item = draft.item
+        activities.append(
+            _activity(item, Activity.Action.REGISTERED, draft.by, item.get_channel_display())
+        )
+        if draft.forced:
+            activities.append(_activity(item, Activity.Action.FORCED, draft.by, item.forced_reason))
+    Activity.objects.bulk_create(activities)
+    return items
 
 
 @transaction.atomic
@@ -106,59 +243,49 @@ def item_register(
 ) -> IncomingItem:
     """Register an incoming item and its points; file its originals (scan, .eml) in the GED.
 
-    Refused when the sender is not entitled (R1), when a bailiff's act is registered by anyone
-    but the legal service (R10), when a registered letter lacks its tracking number (R6).
+    The rules are `item_prepare`'s (R1, R6, R8, R10).
     """
-    if kind == Kind.BAILIFF_ACT and not by.has_perm("accounts.register_bailiff_act"):
-        # R10: the reception of bailiff's acts is done by the legal service only.
-        raise PermissionDenied(
-            _("Only the legal service may register the delivery of a bailiff's act.")
-        )
-    if timezone.is_naive(received_at):
-        raise ValidationError({"received_at": _("The reception time needs a time zone.")})
-    if received_at > timezone.now() + timezone.timedelta(minutes=5):
-        raise ValidationError({"received_at": _("The reception time cannot be in the future.")})
-    points = [text.strip() for text in points if text.strip()]
-    if not points:
-        raise ValidationError({"points": _("Write the request as one or more points.")})
-    tracking_number = _check_tracking_number(registered, tracking_number, field="tracking_number")
-    if registered and channel != Channel.LETTER:
-        raise ValidationError({"registered": _("Only a letter can be registered (recommandé).")})
-    mandate, forced = _check_sender_entitled(
-        sender=sender, dossier=dossier, at=received_at, by=by, force_reason=force_reason
-    )
-
-    item = IncomingItem(
+    draft = item_prepare(
         channel=channel,
-        kind=kind,
         received_at=received_at,
-        sender_intervenant=sender if isinstance(sender, Intervenant) else None,
-        sender_client=sender if isinstance(sender, Client) else None,
+        sender=sender,
         dossier=dossier,
-        subject=subject.strip(),
+        subject=subject,
+        points=points,
+        assigned_to=assigned_to,
+        by=by,
+        kind=kind,
         registered=registered,
         tracking_number=tracking_number,
-        assigned_to=assigned_to,
         priority=priority,
         urgency=urgency,
-        mandate=mandate,
-        forced_by=by if forced else None,
-        forced_reason=force_reason.strip() if forced else "",
-        created_by=by,
+        force_reason=force_reason,
     )
-    item.due_at = item.compute_due_at()
-    alerts.set_thresholds(item)  # R8: warning and escalation, fixed with the deadline
-    item.full_clean()
-    item.save()
-    RequestPoint.objects.bulk_create(
-        RequestPoint(item=item, position=number, text=text) for number, text in enumerate(points, 1)
-    )
-    _log(item, Activity.Action.REGISTERED, by, item.get_channel_display())
-    if forced:
-        _log(item, Activity.Action.FORCED, by, item.forced_reason)
+    (item,) = items_create([draft])
     for upload in originals:
         item_file_original(item=item, file=upload, by=by)
     return item
+
+
+def email_message_id(file) -> str:
+    """The Message-ID header of an .eml (read from its header block), or ""."""
+    file.seek(0)
+    message_id = BytesHeaderParser().parse(file).get("Message-ID", "")
+    file.seek(0)
+    return str(message_id).strip()[:255]
+
+
+def item_prepare_original(draft: ItemDraft, *, file, document: Document) -> None:
+    """R7 on an item not saved yet: its original (checked by `ged.services.document_prepare`,
+    stored with it) marks it filed, and an email's Message-ID is kept for our reply."""
+    item = draft.item
+    item.original_filed_at = item.original_filed_at or document.added_at
+    if (
+        item.channel == Channel.EMAIL
+        and not item.message_id
+        and document.content_type == "message/rfc822"
+    ):
+        item.message_id = email_message_id(file)
 
 
 def item_file_original(*, item: IncomingItem, file, by) -> None:
@@ -175,12 +302,10 @@ def item_file_original(*, item: IncomingItem, file, by) -> None:
         and document.content_type == "message/rfc822"
     ):
         with document.file.open("rb") as stored:
-            message_id = BytesHeaderParser().parse(stored).get("Message-ID", "").strip()
+            message_id = email_message_id(stored)
         if message_id:
-            IncomingItem.objects.filter(pk=item.pk, message_id="").update(
-                message_id=message_id[:255]
-            )
-            item.message_id = message_id[:255]
+            IncomingItem.objects.filter(pk=item.pk, message_id="").update(message_id=message_id)
+            item.message_id = message_id
 
 
 def _sync_original_filed(item: IncomingItem) -> None:

@@ -8,6 +8,7 @@ import hashlib
 import logging
 import unicodedata
 import uuid
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from django.conf import settings
@@ -60,15 +61,12 @@ def document_store(
     if owner is None or owner.pk is None:
         raise ValidationError(_("A document must belong to a saved record."))
     owner_type = ContentType.objects.get_for_model(owner)
-    original_filename = clean_filename(getattr(file, "name", None) or "")
-
     if previous is not None:
         _check_previous(previous, owner_type=owner_type, owner_id=owner.pk)
-
-    size, sha256, head = _measure(file, name=original_filename)
-    content_type = _check_type(file, head=head, name=original_filename)
-    if original_filename == _FALLBACK_NAME:
-        original_filename += sniffing.EXTENSIONS[content_type]
+    document = document_prepare(file=file, owner_type=owner_type, added_by=added_by)
+    document.owner_id = owner.pk
+    document.previous = previous
+    sha256 = document.sha256
 
     existing = _existing_for_owner(owner_type=owner_type, owner_id=owner.pk, sha256=sha256)
     if existing is not None:
@@ -80,21 +78,8 @@ def document_store(
         existing.is_new = False
         return existing
 
-    document = Document(
-        sha256=sha256,
-        size=size,
-        content_type=content_type,
-        original_filename=original_filename,
-        added_by=added_by,
-        added_at=timezone.now(),
-        owner_type=owner_type,
-        owner_id=owner.pk,
-        previous=previous,
-    )
     shared_key = _shared_key(sha256)
-    document.file.name = shared_key or _new_key(content_type)
-    # Validate before any byte is written; the constraints are checked again by the insert.
-    document.full_clean()
+    document.file.name = shared_key or _new_key(document.content_type)
 
     if shared_key is None:
         document.file.name = _write(file, key=document.file.name)
@@ -118,6 +103,103 @@ def document_store(
         raise
     document.is_new = True
     return document
+
+
+def document_prepare(*, file, owner_type: ContentType, added_by) -> Document:
+    """Check `file` by the GED's rules and return its unsaved row, without owner or storage key.
+
+    Steps 1 and 2 of `document_store`, shared by it and by `documents_store` (the batches of the
+    email channel): size, emptiness, SHA-256, sniffed type, readable PDF. Raises ValidationError
+    (French message) when the file is refused. No query: the row's field checks run in Python;
+    its foreign keys come from rows the caller holds and its constraints (not empty, hex SHA-256,
+    required metadata, one row per owner and content) are the database's, checked by the insert.
+    """
+    original_filename = clean_filename(getattr(file, "name", None) or "")
+    size, sha256, head = _measure(file, name=original_filename)
+    content_type = _check_type(file, head=head, name=original_filename)
+    if original_filename == _FALLBACK_NAME:
+        original_filename += sniffing.EXTENSIONS[content_type]
+    document = Document(
+        sha256=sha256,
+        size=size,
+        content_type=content_type,
+        original_filename=original_filename,
+        added_by=added_by,
+        added_at=timezone.now(),
+        owner_type=owner_type,
+    )
+    document.full_clean(
+        exclude=["file", "owner_id", "owner_type", "added_by", "previous"],
+        validate_unique=False,
+        validate_constraints=False,
+    )
+    return document
+
+
+@dataclass
+class PendingDocument:
+    """A document checked by `document_prepare`, its bytes, and the record it will belong to."""
+
+    document: Document
+    file: object
+    owner: models.Model  # saved by the time `documents_store` runs
+
+
+def documents_store(pending: list[PendingDocument]) -> list[Document]:
+    """Store checked documents in bulk, inside the caller's transaction: one batch of the email
+    channel. The same rules as `document_store` without a new version (never one here):
+
+    1. identical content for the same owner is one document (in this batch, or already stored);
+    2. identical bytes already in storage, or twice in this batch, are stored once (shared key);
+    3. new bytes are written under a new random key, then every row is inserted in one query.
+    Raises StorageUnavailable when a write fails; the bytes this call wrote are removed when it
+    or the insert fails (not when the caller's transaction rolls back later: those bytes stay,
+    unreferenced and never served, as with `document_store`). Three queries in all.
+    """
+    if not pending:
+        return []
+    storage = Document._meta.get_field("file").storage
+    shas = {p.document.sha256 for p in pending}
+    taken = set(
+        Document.objects.filter(
+            sha256__in=shas, owner_id__in={p.owner.pk for p in pending}
+        ).values_list("owner_type_id", "owner_id", "sha256")
+    )
+    keys: dict[str, str] = {}
+    for sha, key in (
+        Document.objects.filter(sha256__in=shas).order_by().values_list("sha256", "file").distinct()
+    ):
+        if sha not in keys:
+            try:
+                if storage.exists(key):
+                    keys[sha] = key
+            except Exception as exc:
+                raise _storage_unavailable(exc) from exc
+    written: list[str] = []
+    documents = []
+    try:
+        for item in pending:
+            document = item.document
+            document.owner_id = item.owner.pk
+            identity = (document.owner_type_id, document.owner_id, document.sha256)
+            if identity in taken:
+                continue
+            taken.add(identity)
+            if document.sha256 in keys:
+                document.file.name = keys[document.sha256]
+            else:
+                document.file.name = _write(item.file, key=_new_key(document.content_type))
+                written.append(document.file.name)
+                keys[document.sha256] = document.file.name
+            document.is_new = True
+            documents.append(document)
+        with transaction.atomic():
+            Document.objects.bulk_create(documents)
+    except BaseException:
+        for key in written:
+            _remove(key)
+        raise
+    return documents
 
 
 def clean_filename(name: str) -> str:

@@ -367,7 +367,10 @@ MAILBOX_MAX_DEPTH = env.int("MAILBOX_MAX_DEPTH", default=12)
 # Messages taken per run and per mailbox, fetched this many at a time; a run stops taking new
 # ones after MAILBOX_RUN_SECONDS, well within the task's time limit.
 MAILBOX_BATCH_SIZE = env.int("MAILBOX_BATCH_SIZE", default=1000)
-MAILBOX_FETCH_CHUNK = env.int("MAILBOX_FETCH_CHUNK", default=50)
+# A batch is fetched, registered in one transaction and moved to the archive folder with one
+# MOVE: at most MAILBOX_FETCH_CHUNK messages and MAILBOX_FETCH_BYTES bytes (memory of a worker).
+MAILBOX_FETCH_CHUNK = env.int("MAILBOX_FETCH_CHUNK", default=200)
+MAILBOX_FETCH_BYTES = env.int("MAILBOX_FETCH_BYTES", default=64 * 1024 * 1024)
 MAILBOX_RUN_SECONDS = env.int(
     "MAILBOX_RUN_SECONDS", default=min(240, CELERY_TASK_SOFT_TIME_LIMIT // 2)
 )
@@ -377,7 +380,8 @@ MAILBOX_MAX_ATTEMPTS = env.int("MAILBOX_MAX_ATTEMPTS", default=3)
 # The inactive account shown as having registered what the mailbox delivers.
 MAILBOX_ROBOT_USERNAME = env.str("MAILBOX_ROBOT_USERNAME", default="boite-mail")
 for _name in ("POLL_SECONDS", "MAX_MESSAGE_SIZE", "MAX_PARTS", "MAX_DEPTH", "BATCH_SIZE",
-              "FETCH_CHUNK", "RUN_SECONDS", "IMAP_TIMEOUT", "MAX_ATTEMPTS"):  # fmt: skip
+              "FETCH_CHUNK", "FETCH_BYTES", "RUN_SECONDS", "IMAP_TIMEOUT",
+              "MAX_ATTEMPTS"):  # fmt: skip
     if globals()[f"MAILBOX_{_name}"] <= 0:
         raise ImproperlyConfigured(f"MAILBOX_{_name} must be a positive number.")
 CELERY_BEAT_SCHEDULE["mailbox-poll"] = {

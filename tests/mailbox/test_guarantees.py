@@ -33,12 +33,12 @@ if moment == "before-move":
     # The rows are committed; the process dies before the message leaves the inbox.
     imap.ImapSession.move = lambda self, uids, folder: os._exit(3) if uids else None
 elif moment == "before-commit":
-    # Inside the registration's transaction: the process dies before the commit.
-    real = services.item_register
-    def dying(**kwargs):
-        real(**kwargs)
+    # Inside the batch's transaction, the items written: the process dies before the commit.
+    real = services.items_create
+    def dying(drafts):
+        real(drafts)
         os._exit(3)
-    services.item_register = dying
+    services.items_create = dying
 services.mailbox_poll(config=settings.MAILBOXES[0])
 os._exit(0)
 """
@@ -93,6 +93,25 @@ def test_a_crash_between_the_commit_and_the_move_loses_nothing_and_registers_onc
     assert (server.inbox(), server.archive()) == (0, 1)
     assert result.archived == 1 and result.taken == 0
     assert InboundMessage.objects.get().archived_at is not None
+
+
+def test_a_crash_between_the_commit_and_the_move_of_a_batch_loses_and_repeats_nothing(
+    server, poll, dossier, notary
+):
+    server.append(
+        *(corpus.plain(sender=notary.email, subject=f"Demande {n}", body="x") for n in range(4))
+    )
+
+    assert run_child(server, "before-move") == 3
+    assert IncomingItem.objects.count() == 4
+    assert (server.inbox(), server.archive()) == (4, 0)
+    Mailbox.objects.update(claimed_until=None)
+
+    result = poll()
+
+    assert (result.taken, result.archived) == (0, 4)
+    assert IncomingItem.objects.count() == 4 and InboundMessage.objects.count() == 4
+    assert (server.inbox(), server.archive()) == (0, 4)
 
 
 def test_a_crash_before_the_commit_registers_the_message_once_at_the_next_run(
@@ -245,10 +264,10 @@ def test_a_message_that_keeps_failing_is_quarantined_after_a_few_runs(
     settings.MAILBOX_MAX_ATTEMPTS = 3
     real = routing.destination
 
-    def buggy(parsed, *, at):
+    def buggy(parsed, *, at, **kwargs):
         if parsed.subject == "Poison":
             raise KeyError("a bug on this message")
-        return real(parsed, at=at)
+        return real(parsed, at=at, **kwargs)
 
     monkeypatch.setattr(routing, "destination", buggy)
     server.append(corpus.plain(sender=notary.email, subject="Poison", body="x"))
