@@ -25,7 +25,7 @@ from correspondence.models import Alert
 from gerance.celery import app
 from tests.correspondence.alerting import RECEIVED, make_items, register
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
@@ -104,7 +104,7 @@ def test_the_unique_constraint_stops_duplicates_when_two_writers_skip_the_claim(
 
 # --- A real worker on the real broker ----------------------------------------------------------
 @pytest.fixture
-def worker(transactional_db, django_db_serialized_rollback):
+def worker(transactional_db):
     assert app.conf.broker_url.startswith("redis://"), "make test runs the worker on Redis"
     assert testing_tasks.ping.name in app.tasks
     app.control.purge()  # nothing left over from another test

@@ -20,8 +20,8 @@ from email_channel.models import InboundMessage, Mailbox, State
 from tests.mailbox import corpus
 from tests.mailbox.conftest import Server, imap_settings
 
-# Transactional (flushed after each test): the role groups from migrations are restored first.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# Transactional (flushed after each test): tests/conftest.py gives the role groups back after it.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 CHILD = """
 import os, sys, django

@@ -12,8 +12,8 @@ from gerance.celery import app
 from tests.mailbox import corpus
 
 # The worker runs in a thread with its own connection: it must see committed rows.
-# Transactional (flushed after each test): the role groups from migrations are restored first.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# Transactional (flushed after each test): tests/conftest.py gives the role groups back after it.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from tests.factories import ArtisanFactory, DossierFactory, UserFactory
 from tests.redmine_bridge.conftest import redmine_script, unique_email
 
 # The worker runs in another thread with its own connection: the data must be committed.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
