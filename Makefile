@@ -70,6 +70,10 @@ BENCH_ENV := DEBUG=false SECRET_KEY=insecure-bench-key-only-for-make-bench \
 	CSRF_COOKIE_SECURE=false SECURE_HSTS_SECONDS=0 LOG_LEVEL=WARNING \
 	STATICFILES_BACKEND=django.contrib.staticfiles.storage.StaticFilesStorage
 
+BENCH_REDMINE_PORT ?= 3190
+BENCH_REDMINE_ENV := $(BENCH_ENV) DATABASE_URL=postgres://postgres@127.0.0.1:5432/$(BENCH_DB)_redmine \
+	REDMINE_URL=http://127.0.0.1:$(BENCH_REDMINE_PORT) REDMINE_API_KEY=$(REDMINE_TEST_API_KEY)
+
 bench: $(STAMP)
 	@pg_isready -q -h 127.0.0.1 -p 5432 || { echo "make bench: PostgreSQL is not answering on 127.0.0.1:5432 (see make test)" >&2; exit 1; }
 	@redis-cli -h 127.0.0.1 -p 6379 ping | grep -q PONG || { echo "make bench: Redis is not answering on 127.0.0.1:6379 (see make test)" >&2; exit 1; }
@@ -78,3 +82,10 @@ bench: $(STAMP)
 	@DOVECOT_PORT=$(DOVECOT_PORT) scripts/dovecot.sh start >/dev/null
 	$(BENCH_ENV) DATABASE_URL=postgres://postgres@127.0.0.1:5432/$(BENCH_DB)_mailbox \
 		DOVECOT_PORT=$(DOVECOT_PORT) $(BIN)/python bench/mailbox_bench.py
+	@# The Redmine bridge: 500 work requests pushed by a real worker to a pristine real Redmine,
+	@# beside a plain python-redmine loop creating the same issues; results in bench/redmine-results.md.
+	REDMINE_API_KEY=$(REDMINE_TEST_API_KEY) scripts/redmine.sh reset $(BENCH_REDMINE_PORT) >/dev/null
+	psql -q -h 127.0.0.1 -U postgres -c 'DROP DATABASE IF EXISTS "$(BENCH_DB)_redmine"' \
+		-c 'CREATE DATABASE "$(BENCH_DB)_redmine"'
+	$(BENCH_REDMINE_ENV) $(BIN)/python manage.py migrate --noinput -v0
+	$(BENCH_REDMINE_ENV) $(BIN)/python manage.py redmine_bench --count 500 --output bench/redmine-results.md

@@ -374,6 +374,16 @@ class Event(models.Model):
         related_name="events",
         verbose_name=_("work request"),
     )
+    # ...as this note, whose push state the event log shows.
+    issue_note = models.OneToOneField(
+        "redmine_bridge.IssueNote",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="event",
+        verbose_name=_("note on the Redmine issue"),
+    )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -390,6 +400,10 @@ class Event(models.Model):
                 condition=Q(destination="redmine_ticket", work_request__isnull=False)
                 | Q(destination="event_log", work_request__isnull=True),
                 name="event_redmine_has_work_request",
+            ),
+            models.CheckConstraint(
+                condition=Q(issue_note=None) | Q(destination="redmine_ticket"),
+                name="event_note_on_redmine_ticket",
             ),
         ]
 

@@ -66,6 +66,7 @@ class TimelineEntry:
     detail: str
     actor: object
     item: IncomingItem | None
+    note: object = None  # an event confirmed on a Redmine issue: its IssueNote (push state)
 
 
 def _entries(activities, events, documents, items_by_id) -> list[TimelineEntry]:
@@ -75,7 +76,9 @@ def _entries(activities, events, documents, items_by_id) -> list[TimelineEntry]:
             for a in activities
         ]
         + [
-            TimelineEntry(e.occurred_at, "event", e.label, e.text, e.recorded_by, e.item)
+            TimelineEntry(
+                e.occurred_at, "event", e.label, e.text, e.recorded_by, e.item, e.issue_note
+            )
             for e in events
         ]
         + [
@@ -102,7 +105,7 @@ def _item_documents(item_ids):
 
 def item_timeline(item: IncomingItem) -> list[TimelineEntry]:
     activities = Activity.objects.filter(item=item).select_related("actor", "item")
-    events = Event.objects.filter(item=item).select_related("recorded_by", "item")
+    events = Event.objects.filter(item=item).select_related("recorded_by", "item", "issue_note")
     return _entries(activities, events, _item_documents([item.pk]), {item.pk: item})
 
 
@@ -115,7 +118,7 @@ def dossier_timeline(dossier, *, limit: int = 200) -> list[TimelineEntry]:
     )
     events = (
         Event.objects.filter(dossier=dossier)
-        .select_related("recorded_by", "item")
+        .select_related("recorded_by", "item", "issue_note")
         .order_by("-occurred_at")[:limit]
     )
     items_by_id = IncomingItem.objects.filter(dossier=dossier).in_bulk()

@@ -477,15 +477,17 @@ def event_record(
         recorded_by=by,
     )
     event.full_clean()
-    event.save()
-    if work_request is not None:
-        from redmine_bridge.services import redmine_note_add
+    with transaction.atomic():
+        if work_request is not None:
+            from redmine_bridge.services import redmine_note_add
 
-        redmine_note_add(
-            work_request=work_request, text=f"{event.label}\n\n{event.text}", author=by
-        )
-    if item is not None:
-        _log(item, Activity.Action.EVENT, by, event.label)
+            # The note first: the event log is append-only, so the event is born with its note.
+            event.issue_note = redmine_note_add(
+                work_request=work_request, text=f"{event.label}\n\n{event.text}", author=by
+            )
+        event.save()
+        if item is not None:
+            _log(item, Activity.Action.EVENT, by, event.label)
     return event
 
 

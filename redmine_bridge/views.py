@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -131,9 +132,17 @@ def note_add(request, pk: int):
     work_request = _get_work_request(pk)
     form = IssueNoteForm(request.POST)
     if form.is_valid():
+        from correspondence.services import event_record
+
         try:
-            services.redmine_note_add(
-                work_request=work_request, text=form.cleaned_data["text"], author=request.user
+            # R9: through the dossier's event log, which shows the note and its push state.
+            event_record(
+                dossier=work_request.dossier,
+                work_request=work_request,
+                label=_("Oral exchange about the work"),
+                text=form.cleaned_data["text"],
+                occurred_at=timezone.now(),
+                by=request.user,
             )
         except ValidationError as exc:
             add_service_errors(form, exc)

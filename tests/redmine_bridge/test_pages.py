@@ -182,9 +182,20 @@ def test_a_gestionnaire_confirms_an_oral_exchange_on_the_ticket(
 
     note = IssueNote.objects.get()
     assert response.status_code == 302
-    assert (note.author, note.text) == (gestionnaire, "Clé remise à l’artisan.")
+    assert note.author == gestionnaire and note.text.endswith("Clé remise à l’artisan.")
+    # R9: in the dossier's event log too, with the note's push state.
+    event = note.event
+    assert (event.dossier, event.work_request, event.recorded_by) == (
+        work_request.dossier,
+        work_request,
+        gestionnaire,
+    )
+    timeline = reverse("correspondence:dossier_timeline", args=[work_request.dossier.reference])
+    page = client.get(timeline).content.decode()
+    assert "Clé remise à l’artisan." in page and 'data-push-state="pending"' in page
     assert services.issue_note_push(note_id=note.pk).done
-    assert fake_redmine.issues[1]["notes"][0].startswith("Clé remise à l’artisan.")
+    assert "Clé remise à l’artisan." in fake_redmine.issues[1]["notes"][0]
+    assert 'data-push-state="pushed"' in client.get(timeline).content.decode()
     assert "Clé remise à l’artisan." in client.get(_detail(work_request)).content.decode()
 
 
