@@ -41,7 +41,11 @@ def claire():
 
 
 @pytest.fixture
-def owner():
+def owner(monkeypatch):
+    """A record that takes uploads from the GED's pages, as an incoming item does."""
+    from django.contrib.auth import get_user_model
+
+    monkeypatch.setattr(get_user_model(), "ged_uploads", True, raising=False)
     return UserFactory(username="client-dupont", first_name="Jeanne", last_name="Dupont")
 
 
