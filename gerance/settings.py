@@ -420,6 +420,8 @@ if _missing_priorities:
     raise ImproperlyConfigured(
         f"REDMINE_PRIORITIES lacks {sorted(_missing_priorities)} (e.g. low=Bas,normal=Normal,…)."
     )
+# Redmine status names that make a work request done here; empty: Redmine's closed statuses.
+REDMINE_DONE_STATUSES = env.list("REDMINE_DONE_STATUSES", default=[])
 REDMINE_TIMEOUT = env.int("REDMINE_TIMEOUT", default=15)  # seconds, per HTTP request
 # Redmine mails the new artisan his login and a generated password.
 REDMINE_SEND_ACCOUNT_INFORMATION = env.bool("REDMINE_SEND_ACCOUNT_INFORMATION", default=True)

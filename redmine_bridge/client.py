@@ -198,6 +198,7 @@ def _settings_key() -> tuple:
         settings.REDMINE_ARTISAN_ROLE,
         settings.REDMINE_REFERENCE_FIELD,
         tuple(sorted(settings.REDMINE_PRIORITIES.items())),
+        tuple(settings.REDMINE_DONE_STATUSES),
     )
 
 
@@ -281,6 +282,18 @@ def _resolve() -> tuple[list[str], Lookups | None]:
             _("The field “%(name)s” is not enabled for the tracker “%(tracker)s”.")
             % {"name": field["name"], "tracker": settings.REDMINE_TRACKER}
         )
+    # The statuses that make a work request done here: Redmine's closed ones, or those named.
+    by_name = {s["name"]: s["id"] for s in statuses}
+    if settings.REDMINE_DONE_STATUSES:
+        unknown = [n for n in settings.REDMINE_DONE_STATUSES if n not in by_name]
+        if unknown:
+            problems.append(
+                _("Unknown status “%(name)s” (REDMINE_DONE_STATUSES); Redmine has: %(known)s.")
+                % {"name": ", ".join(unknown), "known": ", ".join(by_name)}
+            )
+        done_ids = frozenset(by_name.get(n) for n in settings.REDMINE_DONE_STATUSES)
+    else:
+        done_ids = frozenset(s["id"] for s in statuses if s.get("is_closed"))
     if problems:
         return problems, None
     return [], Lookups(
@@ -289,7 +302,7 @@ def _resolve() -> tuple[list[str], Lookups | None]:
         role_id=role_id,
         reference_field_id=field["id"],
         priority_ids=priority_ids,
-        closed_status_ids=frozenset(s["id"] for s in statuses if s.get("is_closed")),
+        closed_status_ids=done_ids,
     )
 
 

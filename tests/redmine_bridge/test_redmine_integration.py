@@ -162,6 +162,30 @@ def test_it_pulls_a_closed_issue_back_as_done_with_the_last_note(redmine, make_w
     assert work_request.done_at == done_at
 
 
+def test_the_statuses_that_mean_done_are_a_setting(redmine, make_work_request, settings):
+    settings.REDMINE_DONE_STATUSES = ["Résolu"]
+    client.lookups_clear()
+    work_request = make_work_request()
+    _push(work_request)
+    services.issues_pull()
+    redmine.issue.update(work_request.redmine_issue_id, status_id=3, notes="Réparé.")  # Résolu
+
+    assert services.issues_pull()["done"] == 1
+    work_request.refresh_from_db()
+    assert (work_request.redmine_status, work_request.last_note) == ("Résolu", "Réparé.")
+
+
+def test_the_check_names_an_unknown_done_status(redmine, settings, capsys):
+    settings.REDMINE_DONE_STATUSES = ["Terminé"]
+    client.lookups_clear()
+
+    with pytest.raises(Exception, match="configuration KO"):
+        call_command("redmine_check")
+
+    error = capsys.readouterr().err
+    assert "Terminé" in error and "REDMINE_DONE_STATUSES" in error and "Résolu" in error
+
+
 def test_it_reads_updated_issues_one_page_at_a_time(redmine, make_work_request, monkeypatch):
     for _ in range(3):
         _push(make_work_request())
