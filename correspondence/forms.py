@@ -53,7 +53,12 @@ class ItemRegisterForm(forms.Form):
         required=False,
     )
     sender_client = forms.ModelChoiceField(
-        label=_("Sender (client)"), queryset=Client.objects.order_by("name"), required=False
+        label=_("Sender (client)"),
+        queryset=Client.objects.none(),  # the dossier's client: see __init__
+        required=False,
+        help_text=_(
+            "The client of the dossier below: type its reference, then “Show the dossier”."
+        ),
     )
     dossier = forms.ModelChoiceField(
         label=_("Dossier reference"),
@@ -89,9 +94,23 @@ class ItemRegisterForm(forms.Form):
         help_text=_("To register an item from a sender without a valid mandate."),
     )
 
+    # The fields that only some channels have; the page hides the others (static/correspondence).
+    CHANNEL_FIELDS = {
+        "kind": [Channel.VISIT],
+        "registered": [Channel.LETTER],
+        "tracking_number": [Channel.LETTER],
+        "originals": [Channel.LETTER, Channel.EMAIL],
+    }
+
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
+        # A client writes about his own dossier: only the typed dossier's client is offered, so
+        # a client base of thousands of tenants never fills this list.
+        reference = self.data.get("dossier") if self.is_bound else self.initial.get("dossier")
+        self.fields["sender_client"].queryset = Client.objects.filter(
+            dossiers__reference=(reference or "").strip()
+        )
         self.fields["assigned_to"].queryset = staff_queryset()
         self.fields["received_at"].initial = timezone.localtime().replace(second=0, microsecond=0)
         self.fields["assigned_to"].initial = user.pk

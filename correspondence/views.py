@@ -124,14 +124,12 @@ def item_register(request):
                 return redirect("correspondence:item", pk=item.pk)
     else:
         # "Show the dossier" re-displays the form by GET with what was typed so far.
-        form = ItemRegisterForm(user=request.user)
-        form.initial.update(
-            {
-                key: value
-                for key, value in request.GET.items()
-                if key in form.fields and key != "originals"
-            }
-        )
+        initial = {
+            key: value
+            for key, value in request.GET.items()
+            if key in ItemRegisterForm.base_fields and key != "originals"
+        }
+        form = ItemRegisterForm(user=request.user, initial=initial)
     context = {"form": form, **_dossier_panel(request, form)}
     if "panel_dossier" in context:
         # The page now shows this dossier: the next submission may hold the appointment (R10).

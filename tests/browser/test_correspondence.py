@@ -40,7 +40,15 @@ def test_it_registers_a_letter_with_its_scan_and_answers_it_point_by_point(
     page = login(gestionnaire)
 
     page.get_by_role("link", name="Enregistrer un élément").first.click()
+    # The form shows the fields of the chosen channel only.
+    page.get_by_label("Canal").select_option("call")
+    assert page.get_by_label("Numéro de suivi").is_hidden()
+    assert page.get_by_label("Nature").is_hidden()
+    page.get_by_label("Canal").select_option("visit")
+    assert page.get_by_label("Nature").is_visible()
     page.get_by_label("Canal").select_option("letter")
+    assert page.get_by_label("Numéro de suivi").is_visible()
+    assert page.get_by_label("Nature").is_hidden()
     page.get_by_label("Expéditeur (intervenant)").select_option(label=str(notary))
     page.get_by_label("Référence du dossier").fill(dossier.reference)
     page.get_by_label("Objet").fill("Succession Dupont")

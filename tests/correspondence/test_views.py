@@ -180,6 +180,38 @@ def test_it_shows_the_dossier_before_an_appointment(as_user, gestionnaire, dossi
     assert IncomingItem.objects.get().kind == Kind.APPOINTMENT
 
 
+def test_it_offers_the_dossiers_client_alone_as_a_client_sender(as_user, gestionnaire, dossier):
+    from tests.factories import ClientFactory
+
+    others = ClientFactory.create_batch(30)
+    client = as_user(gestionnaire)
+
+    page = client.get("/courrier/enregistrer/", {"dossier": dossier.reference})
+    choices = list(page.context["form"].fields["sender_client"].queryset)
+    assert choices == [dossier.client]
+    assert not any(other.name in page.content.decode() for other in others)
+    refused = client.post(
+        "/courrier/enregistrer/",
+        form_data(dossier, dossier.client, sender_intervenant="", sender_client=others[0].pk),
+    )
+    assert "Sélectionnez un choix valide" in refused.context["form"].errors["sender_client"][0]
+    accepted = client.post(
+        "/courrier/enregistrer/",
+        form_data(dossier, dossier.client, sender_intervenant="", sender_client=dossier.client.pk),
+    )
+    assert accepted.status_code == 302
+    assert IncomingItem.objects.get().sender == dossier.client
+
+
+def test_it_marks_the_fields_that_belong_to_some_channels_only(as_user, gestionnaire):
+    page = as_user(gestionnaire).get("/courrier/enregistrer/").content.decode()
+
+    assert '<p class="field-tracking_number" data-channels="letter">' in page
+    assert '<p class="field-originals" data-channels="letter email">' in page
+    assert '<p class="field-kind" data-channels="visit">' in page
+    assert '<p class="field-subject">' in page  # every channel
+
+
 def test_it_hides_the_dossier_from_an_unmandated_sender(as_user, gestionnaire, dossier, stranger):
     response = as_user(gestionnaire).get(
         f"/courrier/enregistrer/?dossier={dossier.reference}&sender_intervenant={stranger.pk}"
