@@ -70,6 +70,20 @@ def test_it_sends_the_warning_once_even_when_the_task_runs_twice(
     assert alert.sent_at is not None and alert.claimed_until is None
 
 
+def test_a_delivery_reads_its_alerts_in_one_query(
+    smtp_server, gestionnaire, dossier, notary, django_assert_num_queries
+):
+    make_items(5, gestionnaire=gestionnaire, dossier=dossier, sender=notary)
+    ids = raise_alerts(RECEIVED + timedelta(hours=37))  # their 5 warnings
+
+    # Claim, read, record: nothing per alert (a field the emails read but the delivery does not
+    # load would cost one query per alert).
+    with django_assert_num_queries(3):
+        result = deliver(ids)
+
+    assert len(result.sent) == 5 and len(smtp_server.messages) == 5
+
+
 def test_the_overdue_alert_says_by_how_much(smtp_server, item, clock):
     raise_alerts(clock.warn_at)
     ids = raise_alerts(item.due_at)
