@@ -123,9 +123,8 @@ def make_people():
 ITEMS_SQL = """
 INSERT INTO correspondence_incomingitem
   (channel, kind, received_at, sender_intervenant_id, dossier_id, subject, message_id, registered,
-   tracking_number, assigned_to_id, priority, urgency, status, due_at, warn_at, escalate_at,
-   next_alert_at, original_filed_at, answered_at, closed_at, forced_reason, created_by_id,
-   created_at)
+   tracking_number, assigned_to_id, priority, urgency, status, due_at, original_filed_at,
+   answered_at, closed_at, forced_reason, created_by_id, created_at)
 SELECT t.channel, 'request', t.received_at, %(sender)s,
        (%(dossiers)s::bigint[])[1 + g %% %(n_dossiers)s], 'Demande n° ' || g, '', false, '',
        CASE WHEN g > %(hist)s AND g <= %(hist)s + %(bench_open)s THEN %(bench_user)s
@@ -133,9 +132,6 @@ SELECT t.channel, 'request', t.received_at, %(sender)s,
        2, 2,
        CASE WHEN g <= %(hist)s THEN 'closed' ELSE 'received' END,
        t.received_at + t.hours,
-       t.received_at + t.hours * 0.75,
-       t.received_at + t.hours + interval '24 hours',
-       CASE WHEN g <= %(hist)s THEN NULL ELSE t.received_at + t.hours * 0.75 END,
        CASE WHEN g <= %(hist)s THEN t.received_at + interval '1 hour' END,
        CASE WHEN g <= %(hist)s THEN t.received_at + interval '10 hours' END,
        CASE WHEN g <= %(hist)s THEN t.received_at + interval '11 hours' END,
@@ -157,12 +153,24 @@ CROSS JOIN LATERAL (
 ) AS t
 """
 
+# The open items' alert clocks: warning at 75 % of the window, escalation 24 hours after it.
+CLOCKS_SQL = """
+INSERT INTO correspondence_alertclock
+  (item_id, assigned_to_id, warn_at, due_at, escalate_at, next_alert_at)
+SELECT id, assigned_to_id, received_at + (due_at - received_at) * 0.75, due_at,
+       due_at + interval '24 hours', received_at + (due_at - received_at) * 0.75
+FROM correspondence_incomingitem WHERE status = 'received'
+"""
+
 HISTORY_ALERTS_SQL = """
 INSERT INTO correspondence_alert
   (kind, item_id, recipient_id, threshold_at, created_at, message_id, claimed_by, sent_at,
    email_error)
-SELECT 'warning', id, assigned_to_id, warn_at, warn_at, '<hist.' || id || '@bench>', '', warn_at, ''
-FROM correspondence_incomingitem WHERE status = 'closed' AND id %% 10 = 0
+SELECT 'warning', id, assigned_to_id, w.warn_at, w.warn_at, '<hist.' || id || '@bench>', '',
+       w.warn_at, ''
+FROM correspondence_incomingitem
+CROSS JOIN LATERAL (SELECT received_at + (due_at - received_at) * 0.75 AS warn_at) AS w
+WHERE status = 'closed' AND id %% 10 = 0
 """
 
 
@@ -176,7 +184,12 @@ def make_items(total: int, now, gestionnaires, dossiers, sender) -> None:
         # secondary indexes built once at the end rather than row by row.
         cursor.execute("SET session_replication_role = replica")
         indexes = {}
-        for table in ("correspondence_incomingitem", "correspondence_alert"):
+        tables = [
+            "correspondence_incomingitem",
+            "correspondence_alertclock",
+            "correspondence_alert",
+        ]
+        for table in tables:
             cursor.execute(
                 "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.tablename = %s "
                 "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)",
@@ -201,6 +214,7 @@ def make_items(total: int, now, gestionnaires, dossiers, sender) -> None:
                 "now": now,
             },
         )
+        cursor.execute(CLOCKS_SQL)
         cursor.execute(HISTORY_ALERTS_SQL, [])  # [] so that %% reads as %
         for table_indexes in indexes.values():
             for _, definition in table_indexes:
@@ -209,14 +223,18 @@ def make_items(total: int, now, gestionnaires, dossiers, sender) -> None:
         cursor.execute("SET synchronous_commit = on")
     # Autocommit is on outside atomic(): VACUUM may run; it also sets the visibility map.
     with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE correspondence_incomingitem")
-        cursor.execute("VACUUM ANALYZE correspondence_alert")
+        for table in tables:
+            cursor.execute(f"VACUUM ANALYZE {table}")
+        # The load leaves most of shared_buffers dirty: written back now rather than by the
+        # sweep's rounds, which measured twice as slow when they ran before the next checkpoint.
+        cursor.execute("CHECKPOINT")
 
 
 # --- 1. The sweep ----------------------------------------------------------------------------
+# The rows the sweep's first step reads and locks, read without the lock: what any sweep must do.
 FLOOR_SQL = (
-    "SELECT id, assigned_to_id, warn_at, due_at, escalate_at, answered_at, closed_at "
-    "FROM correspondence_incomingitem WHERE next_alert_at <= %s ORDER BY next_alert_at LIMIT %s"
+    "SELECT item_id, assigned_to_id, warn_at, due_at, escalate_at "
+    "FROM correspondence_alertclock WHERE next_alert_at <= %s ORDER BY next_alert_at LIMIT %s"
 )
 
 
@@ -226,10 +244,12 @@ def bench_sweep(report: Report, now) -> None:
     from django.test.utils import CaptureQueriesContext
 
     from correspondence import alerts
-    from correspondence.models import Alert, IncomingItem
+    from correspondence.models import Alert, AlertClock, IncomingItem
     from gerance.celery import app
 
-    newly = list(IncomingItem.objects.filter(next_alert_at__lte=now).values_list("pk", flat=True))
+    newly = list(
+        AlertClock.objects.filter(next_alert_at__lte=now).values_list("item_id", flat=True)
+    )
     assert len(newly) == NEWLY_PAST, len(newly)
 
     def floor():
@@ -239,9 +259,9 @@ def bench_sweep(report: Report, now) -> None:
 
     def reset(ids):
         Alert.objects.filter(item_id__in=newly, kind="warning").delete()
-        IncomingItem.objects.filter(pk__in=ids).update(next_alert_at=F("warn_at"))
+        AlertClock.objects.filter(item_id__in=ids).update(next_alert_at=F("warn_at"))
         with connection.cursor() as cursor:  # as autovacuum would, between two real sweeps
-            cursor.execute("VACUUM correspondence_incomingitem, correspondence_alert")
+            cursor.execute("VACUUM correspondence_alertclock, correspondence_alert")
         app.control.purge()
 
     floor()  # warm the cache as the sweep will find it
@@ -310,23 +330,16 @@ def bench_sweep(report: Report, now) -> None:
 
 def explain(now) -> str:
     """EXPLAIN ANALYZE of the sweep's statement itself (PostgreSQL), rolled back by the caller."""
-    from django.conf import settings
     from django.db import connection
 
     from correspondence import alerts
-    from correspondence.models import Alert, IncomingItem
 
-    sql = alerts._SWEEP_SQL.format(items=IncomingItem._meta.db_table, alerts=Alert._meta.db_table)
-    params = {
-        "now": now,
-        "limit": alerts.SWEEP_BATCH,
-        "domain": settings.EMAIL_MESSAGE_ID_DOMAIN,
-        "warning": "warning",
-        "overdue": "overdue",
-        "escalation": "escalation",
-    }
+    sql = alerts.sweep_sql()
     with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+        cursor.execute(
+            "EXPLAIN (ANALYZE, BUFFERS) " + sql,
+            alerts.sweep_params(now=now, limit=alerts.SWEEP_BATCH),
+        )
         plan = "\n".join(row[0] for row in cursor.fetchall())
     return sql.strip() + "\n\n" + plan
 
@@ -346,7 +359,7 @@ def bench_delivery(report: Report, sink_log: Path, workdir: Path, now) -> None:
     from gerance.celery import app
 
     items = list(
-        IncomingItem.objects.filter(status="received", next_alert_at__gt=now)
+        IncomingItem.objects.filter(status="received", alert_clock__next_alert_at__gt=now)
         .exclude(assigned_to__username="gest00")
         .order_by("pk")
         .values_list("pk", "assigned_to_id", "due_at")[:DELIVERED]
@@ -500,21 +513,21 @@ def bench_pages(report: Report, gestionnaire, admin) -> None:
 def bench_latency(report: Report, sink_log: Path, workdir: Path) -> None:
     from django.utils import timezone
 
-    from correspondence.models import Alert, IncomingItem
+    from correspondence.models import Alert, AlertClock
     from gerance.celery import app
 
     app.control.purge()
     now = timezone.now()
     chosen = list(
-        IncomingItem.objects.filter(status="received", next_alert_at__gt=now, alerts=None)
-        .order_by("-pk")
-        .values_list("pk", flat=True)[:LATENCY_ITEMS]
+        AlertClock.objects.filter(next_alert_at__gt=now, item__alerts=None)
+        .order_by("-item_id")
+        .values_list("item_id", flat=True)[:LATENCY_ITEMS]
     )
     start = time.time()
     # Thresholds spread over two minutes from 15 s after the worker and beat start.
     for number, pk in enumerate(chosen):
         warn_at = now + timedelta(seconds=15 + number * 120 / LATENCY_ITEMS)
-        IncomingItem.objects.filter(pk=pk).update(
+        AlertClock.objects.filter(item_id=pk).update(
             warn_at=warn_at,
             next_alert_at=warn_at,
             due_at=warn_at + timedelta(hours=12),

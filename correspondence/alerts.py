@@ -1,15 +1,16 @@
 """Deadline alerts (R8): the sweep that raises them, their delivery by email, the daily digest.
 
 The life of an alert:
-1. At registration, `set_thresholds()` fixes three moments beside `due_at`: the warning (once
-   ALERT_WARNING_SHARE of the window has gone), the deadline itself, and the escalation
-   (ALERT_ESCALATION_HOURS later). `next_alert_at` holds the earliest one not yet handled.
-2. Every minute, `alerts_sweep()` reads the items whose `next_alert_at` has passed (through a
-   partial index), locks them (`FOR UPDATE SKIP LOCKED`: a second sweep running at the same time
-   takes other rows or none), inserts their alerts, and moves `next_alert_at` to the next
-   threshold, all in one transaction (one statement on PostgreSQL). The unique constraint
-   (item, kind) stops a duplicate even if this claim were wrong: the insert then skips it
-   (`ON CONFLICT (item_id, kind) DO NOTHING`); any other conflict is an error.
+1. At registration, `new_clock()` fixes three moments: the warning (once ALERT_WARNING_SHARE of
+   the window has gone), the deadline itself, and the escalation (ALERT_ESCALATION_HOURS later),
+   in the item's AlertClock, whose `next_alert_at` holds the earliest one not yet handled.
+   Answering or closing the item deletes its clock (`clock_stop()`), reassigning it updates it.
+2. Every minute, `alerts_sweep()` reads the clocks whose `next_alert_at` has passed (through its
+   index), locks them (`FOR UPDATE SKIP LOCKED`: a second sweep running at the same time takes
+   other rows or none), inserts their alerts, and moves `next_alert_at` to the next threshold, or
+   deletes the clock after the last one, all in one transaction (one statement on PostgreSQL).
+   The unique constraint (item, kind) stops a duplicate even if this claim were wrong: the insert
+   then skips it (`ON CONFLICT (item_id, kind) DO NOTHING`); any other conflict is an error.
 3. After commit, `deliver_alerts` tasks get the new alerts' ids. `alerts_deliver()` claims them
    with a conditional UPDATE (`claimed_until`, `claimed_by` = the task's id, so that the same task
    redelivered after its worker died takes over at once), sends them on one SMTP connection
@@ -26,7 +27,7 @@ import logging
 import smtplib
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -40,7 +41,7 @@ from django.utils.timesince import timesince, timeuntil
 from accounts.roles import Role, has_role
 from correspondence import deadlines
 from correspondence.mail import TransientEmailError
-from correspondence.models import OPEN_STATUSES, Alert, IncomingItem
+from correspondence.models import OPEN_STATUSES, Alert, AlertClock, IncomingItem
 from gerance.lib import emails
 
 logger = logging.getLogger(__name__)
@@ -56,16 +57,29 @@ RECORD_EVERY = 20
 
 
 # --- Thresholds ------------------------------------------------------------------------------
-def set_thresholds(item: IncomingItem) -> None:
-    """Fix the item's warning and escalation beside its `due_at` (no save): see step 1 above."""
+def new_clock(item: IncomingItem) -> AlertClock | None:
+    """The alert clock of an item with a deadline, unsaved (see step 1 above); None without one."""
     hours = deadlines.response_hours(item.channel)
     if item.due_at is None or hours is None:
-        item.warn_at = item.escalate_at = item.next_alert_at = None
-        return
+        return None
     calendar = deadlines.calendar()
-    item.warn_at = calendar.add_hours(item.received_at, hours * settings.ALERT_WARNING_SHARE)
-    item.escalate_at = calendar.add_hours(item.due_at, settings.ALERT_ESCALATION_HOURS)
-    item.next_alert_at = item.warn_at
+    warn_at = calendar.add_hours(item.received_at, hours * settings.ALERT_WARNING_SHARE)
+    return AlertClock(
+        item=item,
+        assigned_to_id=item.assigned_to_id,
+        warn_at=warn_at,
+        due_at=item.due_at,
+        escalate_at=calendar.add_hours(item.due_at, settings.ALERT_ESCALATION_HOURS),
+        next_alert_at=warn_at,
+    )
+
+
+def clock_stop(*, item: IncomingItem) -> None:
+    """Stop the item's future alerts: it is answered or closed (R8).
+
+    Alerts already raised but not yet sent are cancelled when their delivery finds the item so.
+    """
+    AlertClock.objects.filter(item=item).delete()
 
 
 def _alerts_due(*, warn_at, due_at, escalate_at, now) -> list[tuple[str, datetime]]:
@@ -81,8 +95,23 @@ def _alerts_due(*, warn_at, due_at, escalate_at, now) -> list[tuple[str, datetim
 
 
 def new_message_id() -> str:
-    # uuid4 rather than email.utils.make_msgid: thousands per sweep, no clock or host lookup.
+    """The Message-ID of the digest: random (uuid4: no clock or host lookup)."""
     return f"<alert.{uuid.uuid4().hex}@{settings.EMAIL_MESSAGE_ID_DOMAIN}>"
+
+
+def message_id_stamp(now: datetime) -> str:
+    """The sweep's time in an item alert's Message-ID: see `item_message_id()`."""
+    return now.astimezone(UTC).strftime("%Y%m%d%H%M%S%f")
+
+
+def item_message_id(*, item_id: int, kind: str, stamp: str) -> str:
+    """The Message-ID of an item's alert, unique by construction (the sweep builds it in SQL).
+
+    There is one alert per item and kind (a constraint); the stamp (the time it was raised) tells
+    it from an alert of a database restored or created again. Cheaper to insert than a random
+    one: the new ids sit side by side in the unique index instead of all over it.
+    """
+    return f"<alert.{item_id}.{kind}.{stamp}@{settings.EMAIL_MESSAGE_ID_DOMAIN}>"
 
 
 # --- The sweep -------------------------------------------------------------------------------
@@ -95,13 +124,13 @@ class SweepResult:
 def alerts_sweep(*, now: datetime | None = None, limit: int = SWEEP_BATCH) -> SweepResult:
     """Raise the alerts of the items whose next threshold has passed, in constant queries.
 
-    Steps: 1. lock up to `limit` such items, skipping those another sweep holds; 2. insert their
-    alerts, a duplicate being skipped by the unique constraint; 3. move each item's
-    `next_alert_at` to its next threshold (None when none is left or the item was answered);
-    4. after commit, hand the new alerts to `deliver_alerts` tasks.
+    Steps: 1. lock up to `limit` such clocks, skipping those another sweep holds; 2. insert their
+    alerts, a duplicate being skipped by the unique constraint; 3. move each clock's
+    `next_alert_at` to its next threshold, or delete the clock when none is left; 4. after
+    commit, hand the new alerts to `deliver_alerts` tasks.
 
     On PostgreSQL the three steps are one statement (`_sweep_statement`): the rows never travel
-    to Python. Elsewhere (SQLite for `make run`) `_sweep_rows` does the same in 3 queries.
+    to Python. Elsewhere (SQLite for `make run`) `_sweep_rows` does the same in 4 queries.
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -117,7 +146,7 @@ def alerts_sweep(*, now: datetime | None = None, limit: int = SWEEP_BATCH) -> Sw
 
 _SWEEP_SQL = """
 WITH due AS (
-    SELECT id, assigned_to_id, warn_at, due_at, escalate_at, answered_at, closed_at FROM {items}
+    SELECT item_id, assigned_to_id, warn_at, due_at, escalate_at FROM {clocks}
     WHERE next_alert_at <= %(now)s
     ORDER BY next_alert_at
     LIMIT %(limit)s
@@ -125,88 +154,91 @@ WITH due AS (
 ), raised AS (
     INSERT INTO {alerts}
         (kind, item_id, recipient_id, threshold_at, created_at, message_id, claimed_by, email_error)
-    SELECT k.kind, i.id, CASE WHEN k.kind = %(escalation)s THEN NULL ELSE i.assigned_to_id END,
+    SELECT k.kind, c.item_id, CASE WHEN k.kind = %(escalation)s THEN NULL ELSE c.assigned_to_id END,
            k.threshold, %(now)s,
-           '<alert.' || replace(gen_random_uuid()::text, '-', '') || '@' || %(domain)s || '>',
+           -- item_message_id()
+           '<alert.' || c.item_id || '.' || k.kind || '.' || %(stamp)s || '@' || %(domain)s || '>',
            '', ''
-    FROM due AS i
+    FROM due AS c
     CROSS JOIN LATERAL (
-        VALUES (%(warning)s, i.warn_at), (%(overdue)s, i.due_at), (%(escalation)s, i.escalate_at)
+        VALUES (%(warning)s, c.warn_at), (%(overdue)s, c.due_at), (%(escalation)s, c.escalate_at)
     ) AS k (kind, threshold)
-    WHERE i.answered_at IS NULL AND i.closed_at IS NULL AND k.threshold <= %(now)s
+    WHERE k.threshold <= %(now)s
       -- a warning after the deadline is noise (see _alerts_due)
-      AND NOT (k.kind = %(warning)s AND i.due_at <= %(now)s)
+      AND NOT (k.kind = %(warning)s AND c.due_at <= %(now)s)
     ON CONFLICT (item_id, kind) WHERE item_id IS NOT NULL DO NOTHING
     RETURNING id
 ), moved AS (
-    UPDATE {items} AS i SET next_alert_at = CASE
-        WHEN i.answered_at IS NOT NULL OR i.closed_at IS NOT NULL THEN NULL
-        WHEN i.warn_at > %(now)s THEN i.warn_at
-        WHEN i.due_at > %(now)s THEN i.due_at
-        WHEN i.escalate_at > %(now)s THEN i.escalate_at
+    UPDATE {clocks} AS c SET next_alert_at = CASE
+        WHEN c.warn_at > %(now)s THEN c.warn_at
+        WHEN c.due_at > %(now)s THEN c.due_at
+        ELSE c.escalate_at
     END
     -- = ANY(ARRAY(...)): an index scan on the primary key, never a hash join over the table.
-    WHERE i.id = ANY (ARRAY (SELECT id FROM due))
-    RETURNING i.id
+    WHERE c.item_id = ANY (ARRAY (SELECT item_id FROM due WHERE escalate_at > %(now)s))
+), finished AS (
+    DELETE FROM {clocks} AS c
+    WHERE c.item_id = ANY (ARRAY (SELECT item_id FROM due WHERE escalate_at <= %(now)s))
 )
-SELECT (SELECT count(*) FROM moved),
+SELECT (SELECT count(*) FROM due),
        (SELECT coalesce(array_agg(id ORDER BY id), '{{}}') FROM raised)
 """
+
+
+def sweep_sql() -> str:
+    return _SWEEP_SQL.format(clocks=AlertClock._meta.db_table, alerts=Alert._meta.db_table)
+
+
+def sweep_params(*, now: datetime, limit: int) -> dict:
+    return {
+        "now": now,
+        "limit": limit,
+        "stamp": message_id_stamp(now),
+        "domain": settings.EMAIL_MESSAGE_ID_DOMAIN,
+        "warning": Alert.Kind.WARNING.value,
+        "overdue": Alert.Kind.OVERDUE.value,
+        "escalation": Alert.Kind.ESCALATION.value,
+    }
 
 
 def _sweep_statement(*, now: datetime, limit: int) -> SweepResult:
     """The sweep as one PostgreSQL statement (2 queries with the SET LOCAL)."""
     with connection.cursor() as cursor:
-        # The commit need not wait for the disk: were it lost in a crash, next_alert_at would be
+        # The commit need not wait for the disk: were it lost in a crash, the clocks would be
         # lost with the alerts, and the next sweep would raise them again. Nothing is sent before
         # a delivery task's own (synchronous) commit, which flushes this one to disk first.
         cursor.execute("SET LOCAL synchronous_commit = off")
-        cursor.execute(
-            _SWEEP_SQL.format(items=IncomingItem._meta.db_table, alerts=Alert._meta.db_table),
-            {
-                "now": now,
-                "limit": limit,
-                "domain": settings.EMAIL_MESSAGE_ID_DOMAIN,
-                "warning": Alert.Kind.WARNING.value,
-                "overdue": Alert.Kind.OVERDUE.value,
-                "escalation": Alert.Kind.ESCALATION.value,
-            },
-        )
+        cursor.execute(sweep_sql(), sweep_params(now=now, limit=limit))
         items, alert_ids = cursor.fetchone()
-    return SweepResult(items=items, alert_ids=list(alert_ids))
+    return SweepResult(items=items, alert_ids=alert_ids)
 
 
 def _sweep_rows(*, now: datetime, limit: int) -> SweepResult:
-    """The sweep in 3 queries through Python, for databases without data-modifying WITH."""
+    """The sweep in 4 queries through Python, for databases without data-modifying WITH."""
     rows = list(
-        IncomingItem.objects.filter(next_alert_at__lte=now)
+        AlertClock.objects.filter(next_alert_at__lte=now)
         .order_by("next_alert_at")
         .select_for_update(skip_locked=True)
-        .values_list(
-            "pk", "assigned_to_id", "warn_at", "due_at", "escalate_at", "answered_at", "closed_at"
-        )[:limit]
+        .values_list("item_id", "assigned_to_id", "warn_at", "due_at", "escalate_at")[:limit]
     )
     if not rows:
         return SweepResult()
     new = []
-    for pk, assignee, warn_at, due_at, escalate_at, answered_at, closed_at in rows:
-        if answered_at is not None or closed_at is not None:
-            continue  # answered: no more alerts (its next_alert_at is cleared below)
+    for item_id, assignee, warn_at, due_at, escalate_at in rows:
         for kind, threshold in _alerts_due(
             warn_at=warn_at, due_at=due_at, escalate_at=escalate_at, now=now
         ):
             recipient = None if kind in Alert.DIRECTION_KINDS else assignee
-            new.append((kind, pk, recipient, threshold))
+            new.append((kind, item_id, recipient, threshold))
     alert_ids = _insert_alerts(new, now=now)
-    IncomingItem.objects.filter(pk__in=[row[0] for row in rows]).update(
+    AlertClock.objects.filter(item_id__in=[row[0] for row in rows if row[4] > now]).update(
         next_alert_at=Case(
-            When(Q(answered_at__isnull=False) | Q(closed_at__isnull=False), then=None),
             When(warn_at__gt=now, then=F("warn_at")),
             When(due_at__gt=now, then=F("due_at")),
-            When(escalate_at__gt=now, then=F("escalate_at")),
-            default=None,
+            default=F("escalate_at"),
         )
     )
+    AlertClock.objects.filter(item_id__in=[row[0] for row in rows if row[4] <= now]).delete()
     return SweepResult(items=len(rows), alert_ids=sorted(alert_ids))
 
 
@@ -225,12 +257,14 @@ def _insert_alerts(new: list[tuple], *, now: datetime) -> list[int]:
     # SQLite caps the parameters of one statement; PostgreSQL's driver binds on the client side.
     per_statement = (connection.features.max_query_params or 6 * len(new)) // 6
     ids = []
+    stamp = message_id_stamp(now)
     with connection.cursor() as cursor:
         for start in range(0, len(new), per_statement):
             chunk = new[start : start + per_statement]
             params = []
             for kind, item_id, recipient_id, threshold in chunk:
-                params += [kind, item_id, recipient_id, threshold, now, new_message_id()]
+                message_id = item_message_id(item_id=item_id, kind=kind, stamp=stamp)
+                params += [kind, item_id, recipient_id, threshold, now, message_id]
             cursor.execute(
                 f"INSERT INTO {meta.db_table} ({', '.join(columns)}) "  # noqa: S608 (no user input)
                 f"VALUES {', '.join([row_sql] * len(chunk))} "
@@ -243,10 +277,17 @@ def _insert_alerts(new: list[tuple], *, now: datetime) -> list[int]:
 
 
 def enqueue_delivery(alert_ids: list[int]) -> None:
+    """Hand alerts to `deliver_alerts` tasks, DELIVERY_BATCH per task, on one broker connection."""
     from correspondence.tasks import deliver_alerts
 
-    for start in range(0, len(alert_ids), DELIVERY_BATCH):
-        deliver_alerts.delay(alert_ids[start : start + DELIVERY_BATCH])
+    with deliver_alerts.app.producer_or_acquire() as producer:
+        for start in range(0, len(alert_ids), DELIVERY_BATCH):
+            batch = alert_ids[start : start + DELIVERY_BATCH]
+            # A short argsrepr (what logs and monitors show): Celery's own repr of 200 ids took
+            # half the time of each publish.
+            deliver_alerts.apply_async(
+                (batch,), producer=producer, argsrepr=f"[{len(batch)} alerts: {batch[0]}…]"
+            )
 
 
 # --- The digest ------------------------------------------------------------------------------
@@ -290,6 +331,29 @@ class Delivery:
     cancelled: list[int] = field(default_factory=list)
 
 
+# What the delivery and the emails read, and nothing else: half the cost of loading a batch
+# (six rows per alert, about a hundred columns). A test counts the queries of a delivery, so that
+# a field read but not listed here (one more query per alert) shows.
+_USER_FIELDS = ("first_name", "last_name", "username", "email")
+_DELIVERY_FIELDS = (
+    "kind",
+    "item",
+    "recipient",
+    "message_id",
+    "digest_day",
+    *(
+        f"item__{name}"
+        for name in ("channel", "subject", "received_at", "due_at", "answered_at", "closed_at")
+    ),
+    "item__dossier__reference",
+    "item__sender_intervenant__name",
+    "item__sender_client__name",
+    "item__sender_client__reference",
+    *(f"item__assigned_to__{name}" for name in _USER_FIELDS),
+    *(f"recipient__{name}" for name in _USER_FIELDS),
+)
+
+
 def alerts_deliver(*, alert_ids: list[int], claimer: str) -> Delivery:
     """Send the alerts `claimer` (a task id) can claim; see step 3 above.
 
@@ -313,6 +377,7 @@ def alerts_deliver(*, alert_ids: list[int], claimer: str) -> Delivery:
             "item__assigned_to",
             "recipient",
         )
+        .only(*_DELIVERY_FIELDS)
         .order_by("pk")
     )
     result = Delivery()
@@ -425,6 +490,9 @@ def _item_url(item: IncomingItem) -> str:
     return settings.SITE_URL + reverse("correspondence:item", args=[item.pk])
 
 
+SHORT_DATE = "%d/%m/%Y %H:%M"  # date_format's "d/m/Y H:i"
+
+
 def alert_headers(alert: Alert) -> dict[str, str]:
     return {"Message-ID": alert.message_id, "X-Gerance-Alert": f"{alert.kind} {alert.pk}"}
 
@@ -444,9 +512,10 @@ def build_alert_message(alert: Alert, *, to: list[str]):
             "reference": item.dossier.reference,
             "subject": item.subject,
             "sender": str(item.sender),
-            "received": formats.date_format(timezone.localtime(item.received_at), "d/m/Y H:i"),
+            # Numeric dates need no locale: strftime, a tenth of date_format's cost per alert.
+            "received": timezone.localtime(item.received_at).strftime(SHORT_DATE),
             "due": formats.date_format(due, "l j F Y, H:i"),
-            "due_short": formats.date_format(due, "d/m/Y H:i"),
+            "due_short": due.strftime(SHORT_DATE),
             "left": timeuntil(item.due_at, now) if alert.kind == Alert.Kind.WARNING else "",
             "late": timesince(item.due_at, now) if alert.kind != Alert.Kind.WARNING else "",
             "gestionnaire": manager.get_full_name() or manager.get_username(),

@@ -93,13 +93,6 @@ class IncomingItem(models.Model):
         _("status"), max_length=20, choices=Status.choices, default=Status.RECEIVED
     )
     due_at = models.DateTimeField(_("answer due"), null=True, blank=True)
-    # R8: the warning and the escalation are fixed with the deadline (see correspondence.alerts),
-    # so that changing the calendar or the shares moves none of them once set.
-    warn_at = models.DateTimeField(_("warning at"), null=True, blank=True)
-    escalate_at = models.DateTimeField(_("escalation at"), null=True, blank=True)
-    # The next of these three moments that the alert sweep has not handled yet; None once the
-    # item is answered or closed, or when it has no alert left. The sweep reads only this column.
-    next_alert_at = models.DateTimeField(null=True, blank=True, editable=False)
     # When the original (scan of a letter, .eml of an email) was filed in the GED (R7).
     original_filed_at = models.DateTimeField(_("original filed in the GED"), null=True, blank=True)
     answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
@@ -145,12 +138,6 @@ class IncomingItem(models.Model):
                 fields=["due_at"], name="item_due_unanswered_idx", condition=Q(answered_at=None)
             ),
             models.Index(fields=["dossier", "received_at"], name="item_dossier_idx"),
-            # The alert sweep's one query: the items whose next threshold has passed.
-            models.Index(
-                fields=["next_alert_at"],
-                name="item_next_alert_idx",
-                condition=Q(next_alert_at__isnull=False),
-            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -443,6 +430,44 @@ class Activity(models.Model):
         return self.get_action_display()
 
 
+class AlertClock(models.Model):
+    """The alert clock of an item (R8): its three thresholds and the next one to handle.
+
+    A table of its own rather than columns of IncomingItem: the sweep moves `next_alert_at` on
+    thousands of rows a minute, and PostgreSQL cannot update an indexed column in place (no HOT
+    update), so each move adds an entry to every index of the table: 2 here, 14 on the items.
+    A row exists while its item still has an alert to come: registration creates it, the sweep
+    deletes it once the escalation is raised, answering or closing the item deletes it; the
+    table holds about the open items, whatever the history.
+    """
+
+    item = models.OneToOneField(
+        IncomingItem, on_delete=models.CASCADE, primary_key=True, related_name="alert_clock"
+    )
+    # The item's gestionnaire, kept in step by item_assign: the sweep reads this table alone.
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    # Fixed with the deadline (see correspondence.alerts.new_clock), so that changing the
+    # calendar or the shares moves none of them once set.
+    warn_at = models.DateTimeField(_("warning at"))
+    due_at = models.DateTimeField(_("answer due"))
+    escalate_at = models.DateTimeField(_("escalation at"))
+    # The first of the three that the sweep has not handled yet.
+    next_alert_at = models.DateTimeField(_("next alert at"))
+
+    class Meta:
+        verbose_name = _("alert clock")
+        verbose_name_plural = _("alert clocks")
+        indexes = [
+            # The sweep's one read: the clocks whose next threshold has passed.
+            models.Index(fields=["next_alert_at"], name="alert_clock_next_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item_id} · {self.next_alert_at:%Y-%m-%d %H:%M}"
+
+
 class Alert(models.Model):
     """A deadline alert (R8), and the outbox of its email: at most one per item and kind.
 
@@ -470,6 +495,12 @@ class Alert(models.Model):
         related_name="alerts",
         verbose_name=_("item"),
         db_index=False,  # alert_one_per_item_and_kind starts with the item: it serves the lookups
+        # No foreign key in the database for the item and the recipient: PostgreSQL checks each
+        # with one query per row inserted, a third of the sweep's time (2 × 2,000 checks). The
+        # sweep copies both ids from the alert clocks it has locked, whose own foreign keys hold
+        # them: neither the item nor the user can go before it commits. Deleting goes through
+        # Django, which applies CASCADE and PROTECT itself.
+        db_constraint=False,
     )
     # The gestionnaire in charge when the alert was raised; None: the direction.
     recipient = models.ForeignKey(
@@ -480,13 +511,14 @@ class Alert(models.Model):
         related_name="alerts",
         verbose_name=_("recipient"),
         db_index=False,  # alert_recipient_idx starts with the recipient
+        db_constraint=False,  # see the item
     )
     # The threshold that raised it (warn_at, due_at, escalate_at), or the digest's day at 00:00.
     threshold_at = models.DateTimeField(_("threshold"))
     digest_day = models.DateField(_("day"), null=True, blank=True)
     created_at = models.DateTimeField(_("raised at"), default=timezone.now)
     # Fixed at creation: a resent alert carries the same Message-ID, so that it can be told apart.
-    message_id = models.CharField(_("Message-ID"), max_length=255, unique=True)
+    message_id = models.CharField(_("Message-ID"), max_length=255)
     claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
     claimed_by = models.CharField(max_length=64, blank=True, editable=False)
     sent_at = models.DateTimeField(_("email sent at"), null=True, blank=True)
@@ -510,6 +542,9 @@ class Alert(models.Model):
                 condition=Q(kind="digest"),
                 name="alert_one_digest_per_day",
             ),
+            # A constraint rather than unique=True, which would add a second index (for LIKE
+            # lookups, never made) that every alert raised would have to fill in.
+            models.UniqueConstraint(fields=["message_id"], name="alert_unique_message_id"),
             models.CheckConstraint(
                 condition=Q(kind="digest", item__isnull=True, digest_day__isnull=False)
                 | (~Q(kind="digest") & Q(item__isnull=False, digest_day__isnull=True)),

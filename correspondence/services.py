@@ -23,6 +23,7 @@ from contacts.selectors import mandate_check
 from correspondence import alerts
 from correspondence.models import (
     Activity,
+    AlertClock,
     Channel,
     Event,
     IncomingItem,
@@ -173,8 +174,7 @@ def item_prepare(
         forced_reason=force_reason.strip() if forced else "",
         created_by=by,
     )
-    item.due_at = item.compute_due_at()
-    alerts.set_thresholds(item)  # R8: warning and escalation, fixed with the deadline
+    item.due_at = item.compute_due_at()  # R8: its alert clock is set by items_create
     # The field checks (lengths, choices) run in Python. Not re-queried here: the foreign keys
     # (rows the caller has just read) and the check constraints, which the service's own checks
     # above enforce (one sender, R6 tracking number, forced reason, visit kind) and which the
@@ -202,9 +202,12 @@ def item_prepare(
 def items_create(drafts: list[ItemDraft]) -> list[IncomingItem]:
     """Insert prepared items, their points and their "registered" activities, in bulk.
 
-    Three or four queries whatever the number of items; run inside the caller's transaction.
+    Four or five queries whatever the number of items (the alert clocks are one); run inside
+    the caller's transaction.
     """
     items = IncomingItem.objects.bulk_create([draft.item for draft in drafts])
+    # R8: warning and escalation, fixed with the deadline.
+    AlertClock.objects.bulk_create(filter(None, (alerts.new_clock(item) for item in items)))
     RequestPoint.objects.bulk_create(
         RequestPoint(item=draft.item, position=number, text=text)
         for draft in drafts
@@ -347,11 +350,14 @@ def item_start(*, item: IncomingItem, by) -> IncomingItem:
     return item
 
 
+@transaction.atomic
 def item_assign(*, item: IncomingItem, to, by) -> IncomingItem:
     if not has_role(to, Role.GESTIONNAIRE) and not has_role(to, Role.DIRECTION):
         raise ValidationError({"assigned_to": _("Assign the item to a property manager.")})
     if item.assigned_to_id != to.pk:
         IncomingItem.objects.filter(pk=item.pk).update(assigned_to=to)
+        # R8: the next alerts go to the new gestionnaire.
+        AlertClock.objects.filter(item=item).update(assigned_to=to)
         _log(item, Activity.Action.ASSIGNED, by, to.get_full_name() or to.get_username())
         item.refresh_from_db()
     return item
@@ -424,10 +430,8 @@ def reply_send(*, item: IncomingItem, draft: ReplyDraft, by) -> Reply:
         ReplyAnswer(reply=reply, point=point, text=answers[point.pk]) for point in points
     )
     now = timezone.now()
-    # R8: answered, the item leaves the alert sweep (next_alert_at=None).
-    IncomingItem.objects.filter(pk=item.pk).update(
-        answered_at=now, status=Status.ANSWERED, next_alert_at=None
-    )
+    IncomingItem.objects.filter(pk=item.pk).update(answered_at=now, status=Status.ANSWERED)
+    alerts.clock_stop(item=item)
     _log(item, Activity.Action.REPLIED, by, reply.get_via_display())
 
     if reply.via == Reply.Via.LETTER:
@@ -510,8 +514,9 @@ def item_close(*, item: IncomingItem, by) -> IncomingItem:
     now = timezone.now()
     # An oral exchange confirmed in writing is answered by that confirmation.
     IncomingItem.objects.filter(pk=item.pk).update(
-        status=Status.CLOSED, closed_at=now, answered_at=item.answered_at or now, next_alert_at=None
+        status=Status.CLOSED, closed_at=now, answered_at=item.answered_at or now
     )
+    alerts.clock_stop(item=item)
     _log(item, Activity.Action.CLOSED, by)
     item.refresh_from_db()
     return item

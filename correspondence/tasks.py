@@ -44,6 +44,8 @@ def sweep_alerts() -> int:
 
 @shared_task(
     bind=True,
+    # Nobody reads its result: not stored, and not subscribed to by the sweep that enqueues it.
+    ignore_result=True,
     autoretry_for=(mail.TransientEmailError,),
     retry_backoff=15,
     retry_backoff_max=600,

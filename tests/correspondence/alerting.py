@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import time_machine
 
 from correspondence import alerts, services
-from correspondence.models import Channel, IncomingItem
+from correspondence.models import AlertClock, Channel, IncomingItem
 
 PARIS = ZoneInfo("Europe/Paris")
 # Monday 30 November 2026, 09:00: an email received then is due on Wednesday at 09:00, its
@@ -34,7 +34,7 @@ def register(
 def make_items(
     count: int, *, gestionnaire, dossier, sender, channel=Channel.EMAIL, received_at=RECEIVED
 ) -> list[int]:
-    """`count` open items in one INSERT, with the thresholds the service would set."""
+    """`count` open items in one INSERT, with the alert clocks the service would set."""
     items = []
     for number in range(count):
         item = IncomingItem(
@@ -47,6 +47,18 @@ def make_items(
             created_by=gestionnaire,
         )
         item.due_at = item.compute_due_at()
-        alerts.set_thresholds(item)
         items.append(item)
-    return [item.pk for item in IncomingItem.objects.bulk_create(items, batch_size=2000)]
+    IncomingItem.objects.bulk_create(items, batch_size=2000)
+    clocks = [alerts.new_clock(item) for item in items]
+    AlertClock.objects.bulk_create([clock for clock in clocks if clock], batch_size=2000)
+    return [item.pk for item in items]
+
+
+def clock_of(item: IncomingItem) -> AlertClock | None:
+    """The item's alert clock as the database holds it now; None once it has no alert to come."""
+    return AlertClock.objects.filter(item=item).first()
+
+
+def next_alert_at(item: IncomingItem):
+    clock = clock_of(item)
+    return clock and clock.next_alert_at

@@ -10,8 +10,15 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from correspondence import alerts, services
-from correspondence.models import Alert, Channel, IncomingItem, Reply
-from tests.correspondence.alerting import PARIS, RECEIVED, make_items, register
+from correspondence.models import Alert, AlertClock, Channel, IncomingItem, Reply
+from tests.correspondence.alerting import (
+    PARIS,
+    RECEIVED,
+    clock_of,
+    make_items,
+    next_alert_at,
+    register,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -23,17 +30,24 @@ def item(gestionnaire, dossier, notary):
     return register(gestionnaire=gestionnaire, dossier=dossier, sender=notary)
 
 
+@pytest.fixture
+def clock(item):
+    """The item's thresholds, still at hand once the sweep has deleted its clock."""
+    return clock_of(item)
+
+
 def sweep_at(moment: datetime) -> list[Alert]:
     with time_machine.travel(moment, tick=False):
         result = alerts.alerts_sweep()
     return list(Alert.objects.filter(pk__in=result.alert_ids).order_by("pk"))
 
 
-def test_it_fixes_the_three_thresholds_when_the_item_is_registered(item, gestionnaire, dossier):
-    assert item.due_at == datetime(2026, 12, 2, 9, 0, tzinfo=PARIS)
-    assert item.warn_at == datetime(2026, 12, 1, 21, 0, tzinfo=PARIS)  # 12 hours before
-    assert item.escalate_at == datetime(2026, 12, 3, 9, 0, tzinfo=PARIS)  # 24 hours after
-    assert item.next_alert_at == item.warn_at
+def test_it_fixes_the_three_thresholds_when_the_item_is_registered(item, gestionnaire, clock):
+    assert item.due_at == clock.due_at == datetime(2026, 12, 2, 9, 0, tzinfo=PARIS)
+    assert clock.assigned_to == gestionnaire
+    assert clock.warn_at == datetime(2026, 12, 1, 21, 0, tzinfo=PARIS)  # 12 hours before
+    assert clock.escalate_at == datetime(2026, 12, 3, 9, 0, tzinfo=PARIS)  # 24 hours after
+    assert next_alert_at(item) == clock.warn_at
 
 
 def test_a_letter_is_warned_18_hours_before_its_deadline(gestionnaire, dossier, notary):
@@ -41,7 +55,7 @@ def test_a_letter_is_warned_18_hours_before_its_deadline(gestionnaire, dossier, 
         gestionnaire=gestionnaire, dossier=dossier, sender=notary, channel=Channel.LETTER
     )
 
-    assert letter.due_at - letter.warn_at == timedelta(hours=18)
+    assert letter.due_at - clock_of(letter).warn_at == timedelta(hours=18)
 
 
 def test_an_oral_exchange_has_no_alert(gestionnaire, dossier, notary):
@@ -60,42 +74,43 @@ def test_an_oral_exchange_has_no_alert(gestionnaire, dossier, notary):
             by=gestionnaire,
         )
 
-    assert (call.warn_at, call.due_at, call.escalate_at, call.next_alert_at) == (None,) * 4
+    assert call.due_at is None
+    assert clock_of(call) is None
 
 
-def test_it_warns_the_gestionnaire_exactly_at_the_warning_threshold(item, gestionnaire):
-    assert sweep_at(item.warn_at - TINY) == []
+def test_it_warns_the_gestionnaire_exactly_at_the_warning_threshold(item, gestionnaire, clock):
+    assert sweep_at(clock.warn_at - TINY) == []
 
-    [warning] = sweep_at(item.warn_at)
+    [warning] = sweep_at(clock.warn_at)
 
     assert (warning.kind, warning.recipient, warning.item) == ("warning", gestionnaire, item)
-    assert warning.threshold_at == item.warn_at
+    assert warning.threshold_at == clock.warn_at
     item.refresh_from_db()
-    assert item.next_alert_at == item.due_at
+    assert next_alert_at(item) == item.due_at
 
 
-def test_it_alerts_the_gestionnaire_exactly_at_the_deadline(item, gestionnaire):
-    sweep_at(item.warn_at)
+def test_it_alerts_the_gestionnaire_exactly_at_the_deadline(item, gestionnaire, clock):
+    sweep_at(clock.warn_at)
 
     assert sweep_at(item.due_at - TINY) == []
     [overdue] = sweep_at(item.due_at)
 
     assert (overdue.kind, overdue.recipient) == ("overdue", gestionnaire)
     item.refresh_from_db()
-    assert item.next_alert_at == item.escalate_at
+    assert next_alert_at(item) == clock.escalate_at
 
 
-def test_it_escalates_to_the_direction_exactly_24_hours_after_the_deadline(item):
-    sweep_at(item.warn_at)
+def test_it_escalates_to_the_direction_exactly_24_hours_after_the_deadline(item, clock):
+    sweep_at(clock.warn_at)
     sweep_at(item.due_at)
 
-    assert sweep_at(item.escalate_at - TINY) == []
-    [escalation] = sweep_at(item.escalate_at)
+    assert sweep_at(clock.escalate_at - TINY) == []
+    [escalation] = sweep_at(clock.escalate_at)
 
     assert (escalation.kind, escalation.recipient) == ("escalation", None)
     item.refresh_from_db()
-    assert item.next_alert_at is None  # nothing left: the item leaves the sweep's index
-    assert sweep_at(item.escalate_at + timedelta(days=3)) == []
+    assert clock_of(item) is None  # nothing left: the sweep deleted the clock
+    assert sweep_at(clock.escalate_at + timedelta(days=3)) == []
     assert item.alerts.count() == 3
 
 
@@ -104,9 +119,10 @@ def test_the_escalation_delay_is_a_setting(settings, gestionnaire, dossier, nota
     settings.ALERT_WARNING_SHARE = 0.5
 
     item = register(gestionnaire=gestionnaire, dossier=dossier, sender=notary)
+    clock = clock_of(item)
 
-    assert item.escalate_at - item.due_at == timedelta(hours=4)
-    assert item.due_at - item.warn_at == timedelta(hours=24)
+    assert clock.escalate_at - item.due_at == timedelta(hours=4)
+    assert item.due_at - clock.warn_at == timedelta(hours=24)
 
 
 def test_an_item_registered_late_gets_its_overdue_alert_and_escalation_but_no_warning(
@@ -118,14 +134,13 @@ def test_an_item_registered_late_gets_its_overdue_alert_and_escalation_but_no_wa
     created = sweep_at(RECEIVED + timedelta(minutes=2))
 
     assert sorted(alert.kind for alert in created) == ["escalation", "overdue"]
-    item.refresh_from_db()
-    assert item.next_alert_at is None
+    assert clock_of(item) is None
 
 
-def test_answering_stops_the_future_alerts(item, gestionnaire):
-    sweep_at(item.warn_at)
+def test_answering_stops_the_future_alerts(item, gestionnaire, clock):
+    sweep_at(clock.warn_at)
     IncomingItem.objects.filter(pk=item.pk).update(original_filed_at=RECEIVED)  # R7
-    with time_machine.travel(item.warn_at + timedelta(hours=1), tick=False):
+    with time_machine.travel(clock.warn_at + timedelta(hours=1), tick=False):
         services.reply_send(
             item=item,
             by=gestionnaire,
@@ -135,10 +150,9 @@ def test_answering_stops_the_future_alerts(item, gestionnaire):
                 answers={point.pk: "Ci-joint." for point in item.points.all()},
             ),
         )
-    item.refresh_from_db()
 
-    assert item.next_alert_at is None
-    assert sweep_at(item.escalate_at + timedelta(hours=1)) == []
+    assert clock_of(item) is None
+    assert sweep_at(clock.escalate_at + timedelta(hours=1)) == []
     assert list(item.alerts.values_list("kind", flat=True)) == ["warning"]
 
 
@@ -150,58 +164,59 @@ def test_closing_stops_the_future_alerts(gestionnaire, dossier, notary):
         answered_at=RECEIVED, status=Status.ANSWERED, original_filed_at=RECEIVED
     )
     services.item_close(item=item, by=gestionnaire)
-    item.refresh_from_db()
 
-    assert item.next_alert_at is None
+    assert clock_of(item) is None
 
 
-def test_an_item_answered_by_other_means_leaves_the_sweep_without_an_alert(item):
-    # Belt and braces: should some future code answer an item without clearing next_alert_at,
-    # the sweep raises nothing for it and takes it out of its index.
+def test_an_item_answered_without_stopping_its_clock_gets_no_email(item, clock):
+    # Belt and braces: should some future code answer an item without clock_stop(), the sweep
+    # (which reads the clocks alone) raises its alerts, and their delivery cancels them.
     IncomingItem.objects.filter(pk=item.pk).update(
         answered_at=RECEIVED, status="answered", original_filed_at=RECEIVED
     )
 
-    assert sweep_at(item.escalate_at) == []
-    item.refresh_from_db()
-    assert item.next_alert_at is None
+    raised = sweep_at(clock.escalate_at)
+    delivery = alerts.alerts_deliver(alert_ids=[alert.pk for alert in raised], claimer="test")
+
+    assert delivery.sent == [] and sorted(delivery.cancelled) == [alert.pk for alert in raised]
+    assert clock_of(item) is None
 
 
 def test_reassigning_sends_the_next_alerts_to_the_new_gestionnaire(
-    item, gestionnaire, other_gestionnaire, direction
+    item, gestionnaire, other_gestionnaire, direction, clock
 ):
-    [warning] = sweep_at(item.warn_at)
+    [warning] = sweep_at(clock.warn_at)
     services.item_assign(item=item, to=other_gestionnaire, by=direction)
 
     [overdue] = sweep_at(item.due_at)
 
     assert warning.recipient == gestionnaire
     assert overdue.recipient == other_gestionnaire
+    assert clock_of(item).assigned_to == other_gestionnaire
 
 
-def test_the_database_refuses_a_second_alert_of_the_same_kind(item, gestionnaire):
-    [warning] = sweep_at(item.warn_at)
+def test_the_database_refuses_a_second_alert_of_the_same_kind(item, gestionnaire, clock):
+    [warning] = sweep_at(clock.warn_at)
 
     with pytest.raises(IntegrityError), transaction.atomic():
         Alert.objects.create(
             kind="warning",
             item=item,
             recipient=gestionnaire,
-            threshold_at=item.warn_at,
+            threshold_at=clock.warn_at,
             message_id="<other@test>",
         )
     assert item.alerts.count() == 1
 
 
-def test_a_sweep_that_sees_an_item_again_creates_no_duplicate(item):
+def test_a_sweep_that_sees_an_item_again_creates_no_duplicate(item, clock):
     """Even if the claim failed (next_alert_at put back), the unique constraint holds."""
-    sweep_at(item.warn_at)
-    IncomingItem.objects.filter(pk=item.pk).update(next_alert_at=item.warn_at)
+    sweep_at(clock.warn_at)
+    AlertClock.objects.filter(item=item).update(next_alert_at=clock.warn_at)
 
-    assert sweep_at(item.warn_at + timedelta(minutes=1)) == []
+    assert sweep_at(clock.warn_at + timedelta(minutes=1)) == []
     assert item.alerts.count() == 1
-    item.refresh_from_db()
-    assert item.next_alert_at == item.due_at
+    assert next_alert_at(item) == item.due_at
 
 
 @pytest.mark.parametrize(
@@ -262,12 +277,17 @@ def test_the_sweep_without_data_modifying_with_also_runs_constant_queries(
     from django.db import connection
 
     make_items(count, gestionnaire=gestionnaire, dossier=dossier, sender=notary)
+    old = RECEIVED - timedelta(days=2)
+    make_items(count, gestionnaire=gestionnaire, dossier=dossier, sender=notary, received_at=old)
     with CaptureQueriesContext(connection) as queries, transaction.atomic():
-        result = alerts._sweep_rows(now=RECEIVED + timedelta(days=5), limit=alerts.SWEEP_BATCH)
+        # The first ones get their warning (their clock moves), the old ones their overdue alert
+        # and escalation (their clock is deleted).
+        now = RECEIVED + timedelta(hours=37)
+        result = alerts._sweep_rows(now=now, limit=alerts.SWEEP_BATCH)
 
-    assert len(result.alert_ids) == 2 * count
+    assert len(result.alert_ids) == 3 * count
     statements = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
-    assert len(statements) == 3, statements  # lock, insert, move
+    assert len(statements) == 4, statements  # lock, insert, move, delete
 
 
 def test_both_sweeps_raise_the_same_alerts_and_move_the_same_thresholds(
@@ -307,7 +327,8 @@ def test_both_sweeps_raise_the_same_alerts_and_move_the_same_thresholds(
     IncomingItem.objects.filter(pk=closed).update(
         answered_at=RECEIVED, closed_at=RECEIVED, status=Status.CLOSED, original_filed_at=RECEIVED
     )
-    IncomingItem.objects.update(next_alert_at=F("warn_at"))  # every item comes up for sweeping
+    AlertClock.objects.filter(item__in=[answered, closed]).delete()  # as the services do
+    AlertClock.objects.update(next_alert_at=F("warn_at"))  # every clock comes up for sweeping
     now = RECEIVED + timedelta(minutes=1)
 
     def outcome(sweep):
@@ -316,7 +337,7 @@ def test_both_sweeps_raise_the_same_alerts_and_move_the_same_thresholds(
             raised = set(
                 Alert.objects.values_list("item_id", "kind", "recipient_id", "threshold_at")
             )
-            moved = dict(IncomingItem.objects.values_list("pk", "next_alert_at"))
+            moved = dict(AlertClock.objects.values_list("item_id", "next_alert_at"))
             transaction.set_rollback(True)
         return result.items, len(result.alert_ids), raised, moved
 
@@ -325,11 +346,12 @@ def test_both_sweeps_raise_the_same_alerts_and_move_the_same_thresholds(
 
     assert by_statement == by_rows
     items, created, raised, moved = by_statement
-    # Swept: the 3 emails past their warning, the letter past its deadline, the 2 answered.
-    assert (items, created) == (6, 5)
+    # Swept: the 3 emails past their warning, the letter past its deadline.
+    assert (items, created) == (4, 5)
     kinds = sorted(kind for _, kind, _, _ in raised)
     assert kinds == ["escalation", "overdue", "overdue", "overdue", "warning"]
-    assert moved[answered] is None and moved[closed] is None
+    # The email past its escalation has no alert left: its clock is gone; 7 clocks remain.
+    assert len(moved) == 7 and answered not in moved and closed not in moved
 
 
 def test_the_sweep_handles_a_backlog_in_batches(gestionnaire, dossier, notary):
@@ -345,27 +367,27 @@ def test_the_sweep_handles_a_backlog_in_batches(gestionnaire, dossier, notary):
 
 
 def test_the_sweep_hands_the_new_alerts_to_delivery_tasks_after_commit(
-    item, django_capture_on_commit_callbacks, monkeypatch
+    item, django_capture_on_commit_callbacks, monkeypatch, clock
 ):
     enqueued = []
     monkeypatch.setattr(alerts, "enqueue_delivery", enqueued.append)
 
     with django_capture_on_commit_callbacks(execute=True):
-        created = sweep_at(item.warn_at)
+        created = sweep_at(clock.warn_at)
 
     assert enqueued == [[alert.pk for alert in created]]
 
 
-def test_the_sweep_reads_the_partial_index(gestionnaire, dossier, notary):
+def test_the_sweep_reads_the_clocks_index(gestionnaire, dossier, notary):
     from django.db import connection
 
     make_items(50, gestionnaire=gestionnaire, dossier=dossier, sender=notary)
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE correspondence_incomingitem")
+        cursor.execute("ANALYZE correspondence_alertclock")
         cursor.execute("SET LOCAL enable_seqscan = off")  # a tiny table would be read whole
-        queryset = IncomingItem.objects.filter(next_alert_at__lte=timezone.now()).order_by(
+        queryset = AlertClock.objects.filter(next_alert_at__lte=timezone.now()).order_by(
             "next_alert_at"
         )
         plan = queryset.explain()
 
-    assert "item_next_alert_idx" in plan
+    assert "alert_clock_next_idx" in plan

@@ -185,12 +185,14 @@ def test_changing_the_calendar_never_moves_a_deadline_already_set(
             assigned_to=gestionnaire,
             by=gestionnaire,
         )
-    stored = (item.warn_at, item.due_at, item.escalate_at)
+    clock = item.alert_clock
+    stored = (clock.warn_at, item.due_at, clock.escalate_at)
 
     settings.CORRESPONDENCE_CALENDAR = "working_days"
     item.refresh_from_db()
+    clock.refresh_from_db()
 
-    assert (item.warn_at, item.due_at, item.escalate_at) == stored
+    assert (clock.warn_at, item.due_at, clock.escalate_at) == stored
     assert timezone.localtime(item.due_at) == datetime(2026, 11, 30, 18, 0, tzinfo=PARIS)
     # A new item, registered after the change, follows the new calendar.
     with time_machine.travel(received + timedelta(minutes=2), tick=False):
@@ -206,5 +208,9 @@ def test_changing_the_calendar_never_moves_a_deadline_already_set(
         )
     assert timezone.localtime(later.due_at) == datetime(2026, 12, 2, 18, 0, tzinfo=PARIS)
     # Its warning comes once three quarters of the working hours have gone (54 of 72).
-    assert timezone.localtime(later.warn_at) == datetime(2026, 12, 2, 0, 0, tzinfo=PARIS)
-    assert timezone.localtime(later.escalate_at) == datetime(2026, 12, 3, 18, 0, tzinfo=PARIS)
+    assert timezone.localtime(later.alert_clock.warn_at) == datetime(
+        2026, 12, 2, 0, 0, tzinfo=PARIS
+    )
+    assert timezone.localtime(later.alert_clock.escalate_at) == datetime(
+        2026, 12, 3, 18, 0, tzinfo=PARIS
+    )
