@@ -45,6 +45,10 @@ def _processes_with(var_dir: Path) -> list[int]:
     return pids
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _untracked_and_changed() -> set[str]:
     """What git sees changed or new in the checkout (var/ and .venv/ are ignored)."""
     output = subprocess.run(
@@ -73,6 +77,9 @@ def _make_run_then_ctrl_c(port: int, var_dir: Path, log_path: Path) -> str:
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,  # its own process group, like a terminal's foreground job
+        # Ctrl-C as a terminal delivers it: a suite started in the background (nohup, `&` in a
+        # script) ignores SIGINT, and a shell that inherits an ignored signal cannot trap it.
+        preexec_fn=_default_sigint,
     )
     try:
         deadline = time.monotonic() + 120
