@@ -3,6 +3,7 @@
 from django.db.models import QuerySet
 
 from contacts.models import Client, Dossier, Intervenant, Mandate
+from correspondence.models import IncomingItem
 from email_channel.models import InboundMessage, Mailbox, State
 
 # Lists never load the raw bytes of quarantined messages nor the full texts.
@@ -91,3 +92,21 @@ def dossier_candidates(*, address: str) -> list[Dossier]:
         .select_related("client")
         .order_by("reference")[:50]
     )
+
+
+THREAD_CANDIDATES = 30
+
+
+def thread_candidates(dossier) -> list[IncomingItem]:
+    """The dossier's latest items, which a sorted email may follow up (one query)."""
+    return list(
+        IncomingItem.objects.filter(dossier=dossier)
+        .only("pk", "subject", "received_at", "status", "channel", "dossier_id")
+        .order_by("-received_at", "-pk")[:THREAD_CANDIDATES]
+    )
+
+
+def item_for_attach(value: str) -> IncomingItem | None:
+    if not value.isdigit():
+        return None
+    return IncomingItem.objects.filter(pk=value).first()

@@ -885,6 +885,29 @@ def message_register(
 
 
 @transaction.atomic
+def message_attach(*, message: InboundMessage, item: IncomingItem, by) -> InboundMessage:
+    """Put a sorted message in the thread of an existing item: a follow-up, not a new request.
+
+    What the automatic threading does when the references or the subject allow it: the .eml is
+    filed among the item's documents too, and no deadline of its own starts.
+    """
+    message = InboundMessage.objects.select_for_update().get(pk=message.pk)
+    if message.state != State.TRIAGE:
+        raise ValidationError(_("This email has already been dealt with."))
+    document_store(file=_stored_eml(message), owner=item, added_by=by)
+    now = timezone.now()
+    _set(
+        message,
+        state=State.THREADED,
+        thread_item=item,
+        resolved_at=now,
+        resolved_by=by,
+        acknowledged_at=now,  # read by the one who attached it
+    )
+    return message
+
+
+@transaction.atomic
 def message_dismiss(*, message: InboundMessage, reason: str, by) -> InboundMessage:
     """Set aside a message that asks for nothing (advertising, spam), saying why."""
     message = InboundMessage.objects.select_for_update().get(pk=message.pk)

@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:pk>/enregistrer/", views.message_register, name="register"),
     # A reply threaded on an item that asks for something new becomes an item of its own.
     path("<int:pk>/separer/", views.message_register, name="split"),
+    path("<int:pk>/rattacher/", views.message_attach, name="attach"),
     path("<int:pk>/ecarter/", views.message_dismiss, name="dismiss"),
     path("<int:pk>/lu/", views.message_acknowledge, name="acknowledge"),
     path("<int:pk>/brut/", views.message_raw, name="raw"),

@@ -155,6 +155,12 @@ def message_register(request, pk):
             "message": message,
             "form": form,
             "dossier_candidates": selectors.dossier_candidates(address=message.from_address),
+            # A follow-up of one of the typed dossier's items goes in its thread instead.
+            "thread_candidates": (
+                selectors.thread_candidates(form.dossier_obj)
+                if message.state == State.TRIAGE and form.dossier_obj is not None
+                else []
+            ),
         },
         status=status,
     )
@@ -180,6 +186,22 @@ def message_dismiss(request, pk):
         _detail_context(request, message, dismiss_form=form),
         status=400,
     )
+
+
+@require_POST
+def message_attach(request, pk):
+    """A sorted email is a follow-up of an existing item: put it in that item's thread."""
+    message = _get_message_for_user(request, pk, "change_inboundmessage")
+    item = selectors.item_for_attach(request.POST.get("item", ""))
+    if item is None:
+        raise Http404
+    try:
+        services.message_attach(message=message, item=item, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("mailbox:message", pk=message.pk)
+    messages.success(request, _("Email put in the thread of the item."))
+    return redirect("correspondence:item", pk=item.pk)
 
 
 @require_POST

@@ -430,3 +430,43 @@ def test_the_item_partial_lists_the_origin_its_refused_attachments_and_the_threa
     assert reverse("mailbox:message", args=[first.pk]) in html
     assert "compte-rendu.docx" in html and "n’est pas accepté" in html
     assert "RE: compte rendu" in html
+
+
+def test_a_sorted_email_is_put_in_the_thread_of_an_existing_item(
+    as_user, triaged, gestionnaire, legal, notary, dossier
+):
+    from correspondence import services as correspondence
+    from ged.selectors import documents_for
+
+    item = correspondence.item_register(
+        channel="letter",
+        received_at=timezone.now() - datetime.timedelta(days=2),
+        sender=notary,
+        dossier=dossier,
+        subject="Attestation de loyer demandée par courrier",
+        points=["Attestation pour la CAF"],
+        assigned_to=gestionnaire,
+        by=gestionnaire,
+    )
+    page = as_user(gestionnaire)
+    form = page.get(reverse("mailbox:register", args=[triaged.pk]), {"dossier": dossier.reference})
+    assert "Attestation de loyer demandée par courrier" in form.text  # offered as a thread
+    url = reverse("mailbox:attach", args=[triaged.pk])
+    assert as_user(legal).post(url, {"item": item.pk}).status_code == 403  # reads, never sorts
+
+    response = as_user(gestionnaire).post(url, {"item": item.pk})
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("correspondence:item", args=[item.pk])
+    triaged.refresh_from_db()
+    assert (triaged.state, triaged.thread_item, triaged.resolved_by) == (
+        State.THREADED,
+        item,
+        gestionnaire,
+    )
+    assert triaged.acknowledged_at is not None
+    assert IncomingItem.objects.count() == 1  # a follow-up, no new request and no new deadline
+    assert "message/rfc822" in [d.content_type for d in documents_for(item)]
+    again = as_user(gestionnaire).post(url, {"item": item.pk}, follow=True)
+    assert "Cet email a déjà été traité." in again.text
+    assert as_user(gestionnaire).post(url, {"item": 999_999}).status_code == 404
