@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.roles import Role, has_role
-from email_channel import selectors, services
+from email_channel import selectors, services, triage
 from email_channel.forms import DismissForm, MessageRegisterForm, sender_value
 from email_channel.models import InboundMessage, State
 from ged.selectors import documents_for
@@ -94,7 +94,7 @@ def _initial(message: InboundMessage) -> dict:
     initial = {
         "dossier": dossier.reference if dossier else "",
         "subject": message.subject[:200],
-        "points": services._point_text(message.body, message.subject),
+        "points": services.point_text(message.body, message.subject),
     }
     if message.thread_item:
         sender = message.thread_item.sender
@@ -120,7 +120,7 @@ def message_register(request, pk):
             data = form.cleaned_data
             is_direction = has_role(request.user, Role.DIRECTION)
             try:
-                item = services.message_register(
+                item = triage.message_register(
                     message=message,
                     dossier=data["dossier"],
                     sender=data["sender"],
@@ -172,7 +172,7 @@ def message_dismiss(request, pk):
     form = DismissForm(request.POST)
     if form.is_valid():
         try:
-            services.message_dismiss(
+            triage.message_dismiss(
                 message=message, reason=form.cleaned_data["reason"], by=request.user
             )
         except ValidationError as error:
@@ -196,7 +196,7 @@ def message_attach(request, pk):
     if item is None:
         raise Http404
     try:
-        services.message_attach(message=message, item=item, by=request.user)
+        triage.message_attach(message=message, item=item, by=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("mailbox:message", pk=message.pk)
@@ -207,7 +207,7 @@ def message_attach(request, pk):
 @require_POST
 def message_acknowledge(request, pk):
     message = _get_message_for_user(request, pk, "change_inboundmessage")
-    services.message_acknowledge(message=message, by=request.user)
+    triage.message_acknowledge(message=message, by=request.user)
     return redirect("mailbox:message", pk=message.pk)
 
 
