@@ -55,3 +55,31 @@ def with_proof(proof_pdf, gestionnaire):
         )
 
     return attach
+
+
+def _heard(signal):
+    """The intervenant ids `signal` is sent with, as the Redmine bridge would receive them."""
+    events = []
+
+    def receiver(sender, intervenant_id, **kwargs):
+        events.append(intervenant_id)
+
+    signal.connect(receiver, weak=False)
+    yield events
+    signal.disconnect(receiver)
+
+
+@pytest.fixture
+def received():
+    """The `artisan_approved` events."""
+    from contacts.signals import artisan_approved
+
+    yield from _heard(artisan_approved)
+
+
+@pytest.fixture
+def withdrawn():
+    """The `artisan_withdrawn` events (a refusal, a revocation)."""
+    from contacts.signals import artisan_withdrawn
+
+    yield from _heard(artisan_withdrawn)

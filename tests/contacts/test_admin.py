@@ -4,24 +4,11 @@ import pytest
 from django.urls import reverse
 
 from contacts.models import ArtisanDecision
-from contacts.signals import artisan_approved
 from tests.factories import ArtisanFactory, IntervenantFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 CHANGELIST = "admin:contacts_intervenant_changelist"
-
-
-@pytest.fixture
-def received():
-    events = []
-
-    def receiver(sender, intervenant_id, **kwargs):
-        events.append(intervenant_id)
-
-    artisan_approved.connect(receiver)
-    yield events
-    artisan_approved.disconnect(receiver)
 
 
 def test_it_approves_the_selected_artisans_in_bulk(

@@ -5,23 +5,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from contacts import services
 from contacts.models import ArtisanDecision, Intervenant
-from contacts.signals import artisan_approved, artisan_withdrawn
 from tests.factories import ArtisanFactory, IntervenantFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def received():
-    """The `artisan_approved` events, as the Redmine bridge would receive them."""
-    events = []
-
-    def receiver(sender, intervenant_id, **kwargs):
-        events.append(intervenant_id)
-
-    artisan_approved.connect(receiver)
-    yield events
-    artisan_approved.disconnect(receiver)
 
 
 @pytest.mark.parametrize(
@@ -201,19 +187,6 @@ def test_it_requires_a_reason_for_every_refusal_in_the_database(direction, decis
         ArtisanDecision.objects.create(
             intervenant=ArtisanFactory(), decision=decision, decided_by=direction, reason=""
         )
-
-
-@pytest.fixture
-def withdrawn():
-    """The `artisan_withdrawn` events, as the Redmine bridge would receive them."""
-    events = []
-
-    def receiver(sender, intervenant_id, **kwargs):
-        events.append(intervenant_id)
-
-    artisan_withdrawn.connect(receiver)
-    yield events
-    artisan_withdrawn.disconnect(receiver)
 
 
 def test_the_direction_revokes_an_approval_saying_why_and_the_bridge_hears_it_after_commit(
