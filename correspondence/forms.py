@@ -47,6 +47,13 @@ class ItemRegisterForm(forms.Form):
     received_at = forms.DateTimeField(
         label=_("Received at"), widget=DateTimeLocalInput(), input_formats=["%Y-%m-%dT%H:%M"]
     )
+    dossier = forms.ModelChoiceField(
+        label=_("Dossier reference"),
+        queryset=Dossier.objects.select_related("client"),
+        to_field_name="reference",
+        widget=forms.TextInput(attrs={"list": "dossier-references", "placeholder": "D-2026-00042"}),
+        error_messages={"invalid_choice": _("No dossier has this reference.")},
+    )
     sender_intervenant = forms.ModelChoiceField(
         label=_("Sender (intervenant)"),
         queryset=Intervenant.objects.order_by("name"),
@@ -57,15 +64,8 @@ class ItemRegisterForm(forms.Form):
         queryset=Client.objects.none(),  # the dossier's client: see __init__
         required=False,
         help_text=_(
-            "The client of the dossier below: type its reference, then “Show the dossier”."
+            "The client of the dossier above: type its reference, then “Show the dossier”."
         ),
-    )
-    dossier = forms.ModelChoiceField(
-        label=_("Dossier reference"),
-        queryset=Dossier.objects.select_related("client"),
-        to_field_name="reference",
-        widget=forms.TextInput(attrs={"list": "dossier-references", "placeholder": "D-2026-00042"}),
-        error_messages={"invalid_choice": _("No dossier has this reference.")},
     )
     subject = forms.CharField(label=_("Subject"), max_length=200)
     points = forms.CharField(
