@@ -7,17 +7,7 @@ the admin lists and shows, it does not edit.
 from django.contrib import admin
 
 from correspondence.models import Activity, Event, IncomingItem, Reply, RequestPoint
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from gerance.lib.admin import ReadOnlyAdmin
 
 
 class RequestPointInline(admin.TabularInline):

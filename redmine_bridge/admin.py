@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from gerance.lib.admin import ReadOnlyAdmin
 from redmine_bridge.models import ArtisanAccount, IssueNote, SyncCursor, WorkRequest
 
 OUTBOX_FIELDS = (
@@ -13,8 +14,10 @@ OUTBOX_FIELDS = (
 )
 
 
+# Read-only: a work request, a note or an account changes through the pages and their services
+# (R3: an approved artisan; R9: a note through the dossier's event log), then reaches Redmine.
 @admin.register(WorkRequest)
-class WorkRequestAdmin(admin.ModelAdmin):
+class WorkRequestAdmin(ReadOnlyAdmin):
     list_display = ("pk", "dossier", "artisan", "redmine_issue_id", "pushed_at", "failed_at")
     list_filter = ("priority", "urgency")
     list_select_related = ("dossier", "artisan")
@@ -32,26 +35,17 @@ class WorkRequestAdmin(admin.ModelAdmin):
         *OUTBOX_FIELDS,
     )
 
-    def has_add_permission(self, request):
-        return False  # through the page, whose service checks R3 and enqueues the push
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # R4: a work request registered in Redmine is history
-
 
 @admin.register(IssueNote)
-class IssueNoteAdmin(admin.ModelAdmin):
+class IssueNoteAdmin(ReadOnlyAdmin):
     list_display = ("pk", "work_request", "author", "created_at", "pushed_at", "failed_at")
     list_select_related = ("work_request", "work_request__dossier", "author")
     raw_id_fields = ("work_request", "author")
     readonly_fields = ("marker", *OUTBOX_FIELDS)
 
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(ArtisanAccount)
-class ArtisanAccountAdmin(admin.ModelAdmin):
+class ArtisanAccountAdmin(ReadOnlyAdmin):
     list_display = ("intervenant", "redmine_login", "redmine_user_id", "pushed_at", "failed_at")
     list_select_related = ("intervenant",)
     raw_id_fields = ("intervenant",)

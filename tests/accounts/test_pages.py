@@ -103,10 +103,8 @@ def test_it_shows_the_admin_in_french_to_the_direction(as_user, direction):
     response = as_user(direction).get("/admin/")
 
     assert response.status_code == 200
-    assert (
-        "Administration de Django" in response.content.decode()
-        or "Site d’administration" in response.content.decode()
-    )
+    assert "Gérance — administration" in response.content.decode()
+    assert "Site d’administration" in response.content.decode()  # Django's own, in French
 
 
 def test_it_keeps_the_admin_closed_to_a_gestionnaire(as_user, gestionnaire):

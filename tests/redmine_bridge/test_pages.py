@@ -326,3 +326,23 @@ def test_a_work_request_cannot_be_tied_to_an_item_of_another_dossier(
     assert response.status_code == 200
     assert "La demande de travaux et l’élément" in response.content.decode()
     assert not WorkRequest.objects.exists()
+
+
+@pytest.mark.parametrize("model", ["workrequest", "issuenote", "artisanaccount"])
+def test_the_admin_shows_the_redmine_rows_without_editing_them(
+    as_user, direction, make_work_request, fake_redmine, model
+):
+    """R3 and R9 live in the services: the admin must not add or change what they check."""
+    work_request = make_work_request()
+    services.redmine_note_add(work_request=work_request, text="Clé remise.", author=direction)
+    row = {
+        "workrequest": work_request,
+        "issuenote": IssueNote.objects.get(),
+        "artisanaccount": ArtisanAccount.objects.get(),
+    }[model]
+    client = as_user(direction)
+
+    assert client.get(f"/admin/redmine_bridge/{model}/").status_code == 200
+    assert client.get(f"/admin/redmine_bridge/{model}/add/").status_code == 403
+    change = client.get(f"/admin/redmine_bridge/{model}/{row.pk}/change/")
+    assert change.status_code == 200 and 'name="_save"' not in change.content.decode()
