@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from playwright.sync_api import expect
 
 from correspondence.models import IncomingItem, Status
 from tests.correspondence.conftest import make_pdf
@@ -40,15 +41,15 @@ def test_it_registers_a_letter_with_its_scan_and_answers_it_point_by_point(
     page = login(gestionnaire)
 
     page.get_by_role("link", name="Enregistrer un élément").first.click()
-    # The form shows the fields of the chosen channel only.
+    # The form shows the fields of the chosen channel only (expect waits for the page's script).
     page.get_by_label("Canal").select_option("call")
-    assert page.get_by_label("Numéro de suivi").is_hidden()
-    assert page.get_by_label("Nature").is_hidden()
+    expect(page.get_by_label("Numéro de suivi")).to_be_hidden()
+    expect(page.get_by_label("Nature")).to_be_hidden()
     page.get_by_label("Canal").select_option("visit")
-    assert page.get_by_label("Nature").is_visible()
+    expect(page.get_by_label("Nature")).to_be_visible()
     page.get_by_label("Canal").select_option("letter")
-    assert page.get_by_label("Numéro de suivi").is_visible()
-    assert page.get_by_label("Nature").is_hidden()
+    expect(page.get_by_label("Numéro de suivi")).to_be_visible()
+    expect(page.get_by_label("Nature")).to_be_hidden()
     page.get_by_label("Expéditeur (intervenant)").select_option(label=str(notary))
     page.get_by_label("Référence du dossier").fill(dossier.reference)
     page.get_by_label("Objet").fill("Succession Dupont")
