@@ -233,6 +233,32 @@ def test_an_approved_artisan_gets_his_redmine_account_and_membership(
     assert len(list(redmine.user.filter(name=email, status=""))) == 1
 
 
+def test_a_revoked_artisan_is_locked_in_redmine_and_unlocked_when_approved_again(
+    redmine, approved_artisan, direction, django_capture_on_commit_callbacks, no_enqueue
+):
+    """R3 against the real Redmine: revoking locks the user; approving again unlocks him."""
+    from contacts import services as contacts_services
+
+    with django_capture_on_commit_callbacks(execute=True):
+        artisan = approved_artisan(email=unique_email())
+    account = ArtisanAccount.objects.get(intervenant=artisan)
+    assert services.artisan_account_push(account_id=account.pk).done
+    account.refresh_from_db()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        contacts_services.artisan_revoke(intervenant=artisan, by=direction, reason="Malfaçons")
+    assert services.artisan_account_push(account_id=account.pk).done
+    assert redmine.user.get(account.redmine_user_id).status == 3  # locked
+
+    with django_capture_on_commit_callbacks(execute=True):
+        contacts_services.artisan_propose(intervenant=artisan, by=direction)
+        contacts_services.artisan_approve(intervenant=artisan, by=direction)
+    assert services.artisan_account_push(account_id=account.pk).done
+    assert redmine.user.get(account.redmine_user_id).status == 1  # active again
+    account.refresh_from_db()
+    assert account.locked_at is None
+
+
 def test_it_links_an_artisan_who_already_has_a_redmine_user(redmine, approved_artisan):
     email = unique_email()
     existing = redmine.user.create(
