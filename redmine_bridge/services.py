@@ -521,10 +521,10 @@ def issues_pull() -> dict[str, int]:
             batch.append(issue)
             if len(batch) == client.PAGE_SIZE:
                 _apply(batch, counts)
-                newest = _newest(batch, newest)
+                newest = _newest(batch, newest, now)
                 batch = []
         _apply(batch, counts)
-        newest = _newest(batch, newest)
+        newest = _newest(batch, newest, now)
     except client.RedmineError as exc:
         SyncCursor.objects.filter(name=ISSUES_CURSOR).update(
             claimed_at=None, updated_since=newest, last_error=str(exc), last_run_at=now
@@ -536,11 +536,17 @@ def issues_pull() -> dict[str, int]:
     return counts
 
 
-def _newest(batch, newest):
+def _newest(batch, newest, now):
+    """The cursor after `batch`: its newest stamp, capped at our clock.
+
+    A stamp from the future (Redmine's clock ahead, or its server started again in another time
+    zone: Redmine stores local times) would make every later pull skip the changes until then;
+    capped, the cursor can only make a pull read more, never less.
+    """
     stamps = [issue.updated_on for issue in batch if issue.updated_on]
     if newest is not None:
         stamps.append(newest)
-    return max(stamps) if stamps else None
+    return min(max(stamps), now) if stamps else None
 
 
 def _apply(batch: list[client.Issue], counts: dict[str, int]) -> None:

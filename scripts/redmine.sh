@@ -50,10 +50,14 @@ chown www-data:www-data "$STATE"
 
 # Every Rails command runs as www-data on a given database (Rails prefers DATABASE_URL over
 # database.yml); SCHEMA=/dev/null because Rails cannot write db/schema.rb in the package.
+# TZ=UTC: Redmine stores its timestamps in the server's *local* time (default_timezone = :local),
+# so a server started again under another zone would read every stored `updated_on` shifted by
+# hours. The caller's TZ is not ours to inherit: Django sets TZ=TIME_ZONE in its own process, and
+# the outage test starts this script from there.
 as_www() {  # as_www <database file> <command...>
     local db="$1"; shift
     setpriv --reuid=www-data --regid=www-data --init-groups \
-        env HOME=/tmp RAILS_ENV=production DATABASE_URL="sqlite3:$db" SCHEMA=/dev/null "$@"
+        env HOME=/tmp TZ=UTC RAILS_ENV=production DATABASE_URL="sqlite3:$db" SCHEMA=/dev/null "$@"
 }
 
 http_code() { curl -s -o /dev/null --max-time 10 -w '%{http_code}' "$@" || true; }
@@ -169,7 +173,7 @@ launch() {
     cd "$RM"
     # setsid: its own session, so it outlives the caller (make test); the exec chain keeps $! = the server.
     setsid setpriv --reuid=www-data --regid=www-data --init-groups \
-        env HOME=/tmp RAILS_ENV=production DATABASE_URL="sqlite3:$DB" \
+        env HOME=/tmp TZ=UTC RAILS_ENV=production DATABASE_URL="sqlite3:$DB" \
         bundle exec rackup -E production -s webrick -o 127.0.0.1 -p "$PORT" config.ru \
         >>"$LOG" 2>&1 </dev/null 9>&- &
     pid=$!

@@ -110,6 +110,24 @@ def test_the_pull_sees_an_issue_stamped_before_the_cursor_but_committed_after_it
     assert SyncCursor.objects.get().updated_since == cursor  # the cursor never goes back
 
 
+def test_a_stamp_from_the_future_does_not_hide_the_next_changes(fake_redmine, make_work_request):
+    """Redmine stores local times: started again in another zone, it reads them hours ahead."""
+    first, second = make_work_request(), make_work_request()
+    for work_request in (first, second):
+        services.work_request_push(work_request_id=work_request.pk)
+    fake_redmine.issues[1]["updated_on"] = timezone.now() + timedelta(hours=1)
+    before = timezone.now()
+    tasks.pull_issues.run()
+    assert SyncCursor.objects.get().updated_since <= timezone.now()
+
+    fake_redmine.issues[2]["updated_on"] = before + timedelta(seconds=1)
+    fake_redmine.closed.add(2)
+
+    assert tasks.pull_issues.run()["done"] == 1
+    second.refresh_from_db()
+    assert second.done_at is not None
+
+
 def test_a_pull_already_running_is_not_run_twice(fake_redmine):
     SyncCursor.objects.create(name=services.ISSUES_CURSOR, claimed_at=timezone.now())
 
