@@ -154,7 +154,8 @@ def documents_store(pending: list[PendingDocument]) -> list[Document]:
     3. new bytes are written under a new random key, then every row is inserted in one query.
     Raises StorageUnavailable when a write fails; the bytes this call wrote are removed when it
     or the insert fails (not when the caller's transaction rolls back later: those bytes stay,
-    unreferenced and never served, as with `document_store`). Three queries in all.
+    unreferenced and never served, as with `document_store`, until `manage.py ged_orphans
+    --delete`). Three queries in all.
     """
     if not pending:
         return []
