@@ -1,5 +1,7 @@
 """The work request pages: who may see and do what, in French, at a constant number of queries."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -346,3 +348,34 @@ def test_the_admin_shows_the_redmine_rows_without_editing_them(
     assert client.get(f"/admin/redmine_bridge/{model}/add/").status_code == 403
     change = client.get(f"/admin/redmine_bridge/{model}/{row.pk}/change/")
     assert change.status_code == 200 and 'name="_save"' not in change.content.decode()
+
+
+def test_the_admin_moves_the_pull_cursor_back_only(admin_client):
+    """Forward, the next pulls would skip every change in between."""
+    from redmine_bridge.models import SyncCursor
+
+    cursor = SyncCursor.objects.create(
+        name=services.ISSUES_CURSOR, updated_since=timezone.now(), last_error="Erreur"
+    )
+    url = f"/admin/redmine_bridge/synccursor/{cursor.pk}/change/"
+    local = timezone.localtime(cursor.updated_since)
+
+    def post(moment):
+        return admin_client.post(
+            url,
+            {
+                "updated_since_0": f"{moment:%d/%m/%Y}",
+                "updated_since_1": f"{moment:%H:%M:%S}",
+            },
+        )
+
+    forward = post(local + timedelta(days=1))
+    assert forward.status_code == 200
+    assert "Le curseur ne peut être que reculé" in forward.content.decode()
+    assert SyncCursor.objects.get().updated_since == cursor.updated_since
+
+    assert post(local - timedelta(days=30)).status_code == 302
+    cursor.refresh_from_db()
+    assert cursor.updated_since < timezone.now() - timedelta(days=29)
+    assert cursor.last_error == "Erreur"  # the pull's own fields are not the form's
+    assert admin_client.get("/admin/redmine_bridge/synccursor/add/").status_code == 403
