@@ -6,6 +6,7 @@ from datetime import timedelta
 from email.utils import format_datetime, make_msgid
 
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.files.base import ContentFile
 from django.db.models import Q
 from django.utils import timezone
@@ -53,7 +54,24 @@ def reply_headers(reply: Reply) -> dict[str, str]:
         # The intervenant's mail client threads our answer under their message.
         headers["In-Reply-To"] = reply.item.message_id
         headers["References"] = reply.item.message_id
+    if reply_to := _mailbox_address(reply.item):
+        headers["Reply-To"] = reply_to
     return headers
+
+
+def _mailbox_address(item) -> str:
+    """The address of the mailbox the item's email came in by ("" for an item registered by hand).
+
+    With several mailboxes, the intervenant's answer to our reply must come back to the mailbox
+    that is read for this correspondence, where it threads; DEFAULT_FROM_EMAIL may be another.
+    The email channel links its messages to items (`inbound_message`); its settings are read
+    here rather than its modules imported, since it is the email channel that builds on this app.
+    """
+    try:
+        name = item.inbound_message.mailbox.name
+    except ObjectDoesNotExist:
+        return ""
+    return next((box.address for box in settings.MAILBOXES if box.name == name), "")
 
 
 def reply_deliver_email(*, reply_id: int) -> bool:

@@ -8,7 +8,8 @@
 - path: the folder to read (default INBOX);
 - query: `archive` (where ingested messages go, default Archive), `sent` (where copies of our
   email replies are appended; none by default), `name` (the mailbox's name in the application,
-  default user@host).
+  default user@host), `address` (the mailbox's email address, the Reply-To of our replies to
+  the emails it received; default the user when it is an address).
 Several mailboxes: several URLs separated by commas.
 """
 
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote, urlsplit
 
 SCHEMES = {"imap": ("plain", 143), "imap+starttls": ("starttls", 143), "imaps": ("tls", 993)}
-_KNOWN_PARAMETERS = {"archive", "sent", "name"}
+_KNOWN_PARAMETERS = {"archive", "sent", "name", "address"}
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class MailboxSettings:
     folder: str
     archive_folder: str
     sent_folder: str
+    address: str = ""
 
     def __repr__(self) -> str:  # never print the password (logs, tracebacks)
         return f"MailboxSettings({self.name!r}, {self.security}://{self.host}:{self.port})"
@@ -60,6 +62,9 @@ def parse_mailbox_url(url: str) -> MailboxSettings:
     archive = query.get("archive", ["Archive"])[-1].strip()
     if not archive or archive == folder:
         raise ValueError(f"the archive folder of {user} must differ from the folder it reads")
+    address = query.get("address", [""])[-1].strip() or (user if "@" in user else "")
+    if address and not _looks_like_an_address(address):
+        raise ValueError(f"the address of the mailbox of {user} is not an email address")
     return MailboxSettings(
         name=(query.get("name", [""])[-1].strip() or f"{user}@{parts.hostname}")[:100],
         host=parts.hostname,
@@ -70,7 +75,14 @@ def parse_mailbox_url(url: str) -> MailboxSettings:
         folder=folder,
         archive_folder=archive,
         sent_folder=query.get("sent", [""])[-1].strip(),
+        address=address,
     )
+
+
+def _looks_like_an_address(value: str) -> bool:
+    # No Django import here (settings use this module): the shape only; the SMTP server judges.
+    local, _at, domain = value.rpartition("@")
+    return bool(local) and "." in domain and not any(c.isspace() for c in value)
 
 
 def parse_mailbox_urls(urls: list[str]) -> tuple[MailboxSettings, ...]:

@@ -744,15 +744,22 @@ def _archive(session, mailbox, uidvalidity, uids, config, result) -> None:
 
 
 def _append_sent_copies(session, mailbox, config: MailboxSettings, deadline) -> int:
-    """Append the copy of each email reply we sent to the Sent folder, once.
+    """Append the copy of each email reply we sent about this mailbox's emails to its Sent
+    folder, once.
 
     Idempotent without a transaction around the network: the folder is searched for the reply's
     Message-ID before appending, so a crash between the APPEND and the row leaves one copy.
     """
     from correspondence.models import Reply
 
+    # Each mailbox keeps the replies to the emails it received; the replies to items registered
+    # by hand go to the first mailbox that keeps a Sent folder.
+    ours = Q(item__inbound_message__mailbox=mailbox)
+    keeping = [box.name for box in settings.MAILBOXES if box.sent_folder]
+    if keeping and keeping[0] == config.name:
+        ours |= Q(item__inbound_message=None)
     replies = (
-        Reply.objects.filter(via=Reply.Via.EMAIL, email_sent_at__isnull=False)
+        Reply.objects.filter(ours, via=Reply.Via.EMAIL, email_sent_at__isnull=False)
         .exclude(document=None)
         .exclude(pk__in=SentCopy.objects.values("reply"))
         .select_related("document")
