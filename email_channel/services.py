@@ -39,7 +39,7 @@ from correspondence.services import (
 from email_channel import imap, routing
 from email_channel.config import MailboxSettings
 from email_channel.models import InboundMessage, Mailbox, RefusedAttachment, SentCopy, State
-from email_channel.parsing import MalformedEmail, ParsedEmail, parse_email
+from email_channel.parsing import MalformedEmail, ParsedEmail, parse_email, pg_text
 from ged.services import (
     PendingDocument,
     StorageUnavailable,
@@ -539,7 +539,7 @@ def _best_effort_subject(raw: bytes) -> str:
             # An unreadable encoded word stays as it came.
             with contextlib.suppress(Exception):
                 value = str(make_header(decode_header(value)))
-            return value[:998]
+            return pg_text(value)[:998]
     return ""
 
 

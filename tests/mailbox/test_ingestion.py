@@ -310,6 +310,30 @@ def test_a_malformed_message_is_quarantined_and_never_stops_the_others(
     assert (server.inbox(), server.archive()) == (0, 3)
 
 
+def test_nul_characters_never_stop_the_mailbox(server, poll, dossier, notary):
+    # "=00" in the body, the subject, the sender's name and a file name: PostgreSQL's text
+    # cannot hold NUL, and the message's row could never be written, run after run.
+    server.append(
+        corpus.plain(sender=notary.email, subject="Avant", body="Premier"),
+        corpus.nul_characters(sender=notary.email),
+        corpus.plain(sender=notary.email, subject="Après", body="Dernier"),
+    )
+
+    result = poll()
+
+    assert result.error == "" and result.failed == 0
+    message = the_message(subject="Demande")
+    assert message.state == State.REGISTERED
+    assert (message.from_name, message.body) == (
+        "Jean Martin",
+        "Bonjour, la chaudière fuit encore.",
+    )
+    assert message.item.subject == "Demande"
+    assert "devis.pdf" in [d.original_filename for d in documents_of(message.item)]
+    assert InboundMessage.objects.filter(state=State.REGISTERED).count() == 3
+    assert (server.inbox(), server.archive()) == (0, 3)
+
+
 def test_a_message_over_the_size_limit_is_quarantined_without_downloading_it(
     server, poll, settings, dossier, notary
 ):

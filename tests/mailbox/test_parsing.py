@@ -4,7 +4,7 @@ import pytest
 
 from email_channel.config import parse_mailbox_url, parse_mailbox_urls
 from email_channel.html_text import html_to_text
-from email_channel.parsing import MalformedEmail, parse_email
+from email_channel.parsing import MalformedEmail, parse_email, pg_text
 from tests.mailbox import corpus
 
 SENDER = "expediteur@exemple.fr"
@@ -139,6 +139,28 @@ def test_thread_ids_put_the_closest_reference_first():
     )
 
     assert parse_email(raw).thread_ids == ["<c@x>", "<b@x>", "<a@x>"]
+
+
+def test_it_drops_the_nul_characters_postgresql_text_cannot_hold():
+    parsed = parse_email(corpus.nul_characters(sender=SENDER))
+
+    assert parsed.subject == "Demande"
+    assert parsed.from_name == "Jean Martin"
+    assert parsed.body == "Bonjour, la chaudière fuit encore."
+    assert [a.filename for a in parsed.attachments] == ["devis.pdf"]
+    texts = [
+        parsed.message_id,
+        parsed.from_address,
+        *parsed.thread_ids,
+        *(a.filename for a in parsed.attachments),
+        *(a.content_type for a in parsed.attachments),
+    ]
+    assert not any("\x00" in text for text in texts)
+
+
+def test_a_lone_surrogate_becomes_a_replacement_character():
+    assert pg_text("caf\udce9\x00") == "caf\ufffd"
+    assert pg_text("Réponse") == "Réponse"
 
 
 @pytest.mark.parametrize(
