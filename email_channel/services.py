@@ -137,7 +137,9 @@ def messages_take(
        message records the failure on its row and the others go on. Then the items, the
        documents and the states are written in bulk. A storage or database failure rolls it all
        back: the messages stay in the folder for the next run.
-    5. When the bulk writes meet a constraint, the batch is taken again one message at a time.
+    5. When the bulk writes meet a constraint, the batch is taken again one message at a time;
+       a message refused alone is a failure of that message (recorded on its row, quarantined
+       after a few runs), and the others go on.
     Returns the rows by UID (the messages to move are those no longer pending) and the failures.
     """
     robot = robot or mailbox_robot()
@@ -173,17 +175,33 @@ def messages_take(
     before = dict(taken)
     try:
         _take_pending(pending, robot, taken, failed)
-    except IntegrityError:
-        if len(pending) == 1:
-            raise
+    except IntegrityError as error:
         # A constraint refused the bulk writes (all rolled back): one message at a time, so
         # that only the message at fault is held back.
-        logger.warning("Mailbox %s: a batch met a constraint; taking it one by one", mailbox)
         taken, failed = before, []
+        if len(pending) == 1:
+            _record_failure(pending[0], error, taken, failed)
+            return taken, failed
+        logger.warning("Mailbox %s: a batch met a constraint; taking it one by one", mailbox)
         for one in pending:
             one.message = InboundMessage.objects.get(pk=one.message.pk)
-            _take_pending([one], robot, taken, failed)
+            try:
+                _take_pending([one], robot, taken, failed)
+            except IntegrityError as error:
+                # This message's own writes are refused: a bug of its data, not an outage.
+                # Recorded like any other (quarantined after a few runs); the others go on.
+                _record_failure(one, error, taken, failed)
     return taken, failed
+
+
+def _record_failure(one: Incoming, error: Exception, taken: dict, failed: list) -> None:
+    """One message's failure (a bug, not an outage): recorded on its row, quarantined after
+    MAILBOX_MAX_ATTEMPTS (then moved like any message taken)."""
+    logger.error("Mailbox: UID %s failed", one.uid, exc_info=error)
+    failed.append((one, error))
+    row = message_record_failure(message_id=one.message.pk, error=error, raw=one.raw)
+    if row.state != State.PENDING:
+        taken[one.uid] = row
 
 
 def _parse(mailbox, uidvalidity, one: Incoming) -> InboundMessage | None:
@@ -260,11 +278,7 @@ def _take_pending(pending: list[Incoming], robot, taken: dict, failed: list) -> 
             except TRANSIENT_ERRORS:
                 raise
             except Exception as error:
-                logger.exception("Mailbox: UID %s failed", one.uid)
-                failed.append((one, error))
-                row = message_record_failure(message_id=one.message.pk, error=error, raw=one.raw)
-                if row.state != State.PENDING:  # quarantined after a few failures: moved
-                    taken[one.uid] = row
+                _record_failure(one, error, taken, failed)
                 continue
             if plan is None:  # quarantined: its original cannot be filed
                 one.message.refresh_from_db()

@@ -90,6 +90,45 @@ def test_a_batch_refused_by_a_constraint_is_taken_again_one_message_at_a_time(
     assert set(InboundMessage.objects.values_list("state", flat=True)) == {State.REGISTERED}
 
 
+def test_a_message_refused_by_a_constraint_even_alone_is_quarantined_and_blocks_nothing(
+    server, poll, dossier, notary, monkeypatch, settings
+):
+    settings.MAILBOX_MAX_ATTEMPTS = 3
+    real = services.items_create
+
+    def refusing_the_poison(drafts):
+        if any(draft.item.subject == "Poison" for draft in drafts):
+            raise IntegrityError("a constraint refused this message")
+        return real(drafts)
+
+    monkeypatch.setattr(services, "items_create", refusing_the_poison)
+    server.append(
+        corpus.plain(sender=notary.email, subject="Avant", body="x"),
+        corpus.plain(sender=notary.email, subject="Poison", body="x"),
+        corpus.plain(sender=notary.email, subject="Après", body="x"),
+    )
+
+    first = poll()
+
+    # Not an outage: the others are registered and moved, the failure is counted.
+    assert (first.error, first.failed, first.archived) == ("", 1, 2)
+    assert sorted(IncomingItem.objects.values_list("subject", flat=True)) == ["Après", "Avant"]
+    poison = InboundMessage.objects.get(subject="Poison")
+    assert (poison.state, poison.attempts) == (State.PENDING, 1)
+    assert "IntegrityError" in poison.last_error
+    assert server.inbox() == 1
+
+    second, third = poll(), poll()
+
+    assert (second.error, second.failed, third.error, third.failed) == ("", 1, "", 1)
+    poison.refresh_from_db()
+    assert (poison.state, poison.attempts) == (State.QUARANTINED, 3)
+    assert "IntegrityError" in poison.quarantine_reason
+    assert b"Subject: Poison" in bytes(poison.raw)
+    assert (server.inbox(), server.archive()) == (0, 3)
+    assert IncomingItem.objects.count() == 2
+
+
 def test_a_batch_is_fetched_and_moved_in_chunks_of_the_configured_size(
     server, poll, dossier, notary, settings
 ):
