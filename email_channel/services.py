@@ -22,7 +22,15 @@ from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import (
+    DatabaseError,
+    DataError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    connection,
+    transaction,
+)
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
@@ -52,7 +60,13 @@ logger = logging.getLogger(__name__)
 # A point of an item is the email's text; beyond this it is cut (the whole email is in the GED).
 MAX_POINT_CHARS = 20_000
 # Errors that are the world's fault, not the message's: stop the run, keep the message, retry.
-TRANSIENT_ERRORS = (imap.ImapUnavailable, StorageUnavailable, DatabaseError)
+# Only outages: the server, the storage, the database unreachable or giving up (a lost
+# connection, a deadlock, a timeout are OperationalErrors).
+TRANSIENT_ERRORS = (imap.ImapUnavailable, StorageUnavailable, OperationalError, InterfaceError)
+# The database refusing one message's rows (a value a column cannot hold, a constraint) is a
+# bug of that message's data: it fails alone, recorded on its row like any other bug; taken for
+# an outage, it would stop every run at the same message.
+MESSAGE_DATA_ERRORS = (DataError, IntegrityError)
 
 
 def mailbox_robot():
@@ -135,11 +149,12 @@ def messages_take(
        .eml and attachments checked by the GED's `document_prepare`; a message whose original
        the GED refuses is quarantined (R7), a refused attachment is listed. A bug on one
        message records the failure on its row and the others go on. Then the items, the
-       documents and the states are written in bulk. A storage or database failure rolls it all
+       documents and the states are written in bulk. A storage or database outage rolls it all
        back: the messages stay in the folder for the next run.
-    5. When the bulk writes meet a constraint, the batch is taken again one message at a time;
-       a message refused alone is a failure of that message (recorded on its row, quarantined
-       after a few runs), and the others go on.
+    5. When the database refuses the batch's data (a constraint, a value a column cannot hold),
+       the batch is taken again one message at a time; a message refused alone is a failure of
+       that message (recorded on its row, quarantined after a few runs), and the others go on.
+       A claim refused that way quarantines its message at once.
     Returns the rows by UID (the messages to move are those no longer pending) and the failures.
     """
     robot = robot or mailbox_robot()
@@ -175,19 +190,23 @@ def messages_take(
     before = dict(taken)
     try:
         _take_pending(pending, robot, taken, failed)
-    except IntegrityError as error:
-        # A constraint refused the bulk writes (all rolled back): one message at a time, so
+    except TRANSIENT_ERRORS:
+        raise
+    except MESSAGE_DATA_ERRORS as error:
+        # The database refused the batch's data (all rolled back): one message at a time, so
         # that only the message at fault is held back.
         taken, failed = before, []
         if len(pending) == 1:
             _record_failure(pending[0], error, taken, failed)
             return taken, failed
-        logger.warning("Mailbox %s: a batch met a constraint; taking it one by one", mailbox)
+        logger.warning("Mailbox %s: the database refused a batch; one by one: %r", mailbox, error)
         for one in pending:
             one.message = InboundMessage.objects.get(pk=one.message.pk)
             try:
                 _take_pending([one], robot, taken, failed)
-            except IntegrityError as error:
+            except TRANSIENT_ERRORS:
+                raise
+            except MESSAGE_DATA_ERRORS as error:
                 # This message's own writes are refused: a bug of its data, not an outage.
                 # Recorded like any other (quarantined after a few runs); the others go on.
                 _record_failure(one, error, taken, failed)
@@ -237,17 +256,26 @@ def _claim_all(mailbox, uidvalidity, incoming: list[Incoming]) -> None:
     """
     if not incoming:
         return
-    InboundMessage.objects.bulk_create(
-        [
-            InboundMessage(
-                **_claim_fields(mailbox, uidvalidity, one),
-                dedupe_key=one.parsed.message_id or _raw_key(one.raw),
-                state=State.PENDING,
+    try:
+        # A savepoint, so that the fallback below also works inside a caller's transaction.
+        with transaction.atomic():
+            InboundMessage.objects.bulk_create(
+                [
+                    InboundMessage(
+                        **_claim_fields(mailbox, uidvalidity, one),
+                        dedupe_key=one.parsed.message_id or _raw_key(one.raw),
+                        state=State.PENDING,
+                    )
+                    for one in incoming
+                ],
+                ignore_conflicts=True,
             )
-            for one in incoming
-        ],
-        ignore_conflicts=True,
-    )
+    except MESSAGE_DATA_ERRORS as error:
+        # A row the database refuses (parsing makes every text storable: a bug if it happens).
+        logger.error("Mailbox %s: the claim of a batch was refused: %r", mailbox, error)
+        for one in incoming:
+            one.message = _claim_or_quarantine(mailbox, uidvalidity, one)
+        return
     claimed = {
         m.uid: m
         for m in InboundMessage.objects.filter(
@@ -256,6 +284,21 @@ def _claim_all(mailbox, uidvalidity, incoming: list[Incoming]) -> None:
     }
     for one in incoming:
         one.message = claimed.get(one.uid) or _claim(mailbox, uidvalidity, one)
+
+
+def _claim_or_quarantine(mailbox, uidvalidity, one: Incoming) -> InboundMessage:
+    """Claim one message alone; a message whose row the database refuses is quarantined at
+    once, with its raw bytes (no pending row to count attempts on, and its data would be
+    refused the same way at every run)."""
+    try:
+        return _claim(mailbox, uidvalidity, one)
+    except MESSAGE_DATA_ERRORS as error:
+        logger.error("Mailbox %s: UID %s cannot be recorded: %r", mailbox, one.uid, error)
+        reason = _("The message cannot be recorded: %(error)s") % {"error": repr(error)[:300]}
+        received_at = one.received_at or _received_at(one.internaldate, None)
+        return _quarantine_new(
+            mailbox, uidvalidity, one.uid, one.raw, received_at, one.size, reason
+        )
 
 
 def _take_pending(pending: list[Incoming], robot, taken: dict, failed: list) -> None:
@@ -275,7 +318,9 @@ def _take_pending(pending: list[Incoming], robot, taken: dict, failed: list) -> 
         for one in pending:
             try:
                 plan = _plan(one, robot, directory)
-            except TRANSIENT_ERRORS:
+            except (*TRANSIENT_ERRORS, DatabaseError):
+                # An error of the database aborts the batch's transaction: no failure can be
+                # recorded in it. Rolled back; `messages_take` takes the batch one by one.
                 raise
             except Exception as error:
                 _record_failure(one, error, taken, failed)

@@ -359,7 +359,11 @@ def nul_characters(*, sender: str, subject: str = "Demande") -> bytes:
     name, an RFC 2231 file name. PostgreSQL's text cannot hold them."""
     import base64
 
-    encoded_subject = subject.replace(" ", "_")
+    # Q encoding: letters and digits as they are, any other character as its UTF-8 bytes.
+    encoded_subject = "".join(
+        c if c.isascii() and c.isalnum() else "".join(f"={byte:02X}" for byte in c.encode())
+        for c in subject
+    )
     return (
         (
             f"From: =?utf-8?q?Jean=00_Martin?= <{sender}>\r\nTo: {AGENCY}\r\n"

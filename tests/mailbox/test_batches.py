@@ -1,7 +1,7 @@
 """A mailbox is taken by batches: what one message at a time gave, a batch gives too."""
 
 import pytest
-from django.db import IntegrityError, connection
+from django.db import DataError, IntegrityError, OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 
 from correspondence.models import IncomingItem
@@ -90,15 +90,16 @@ def test_a_batch_refused_by_a_constraint_is_taken_again_one_message_at_a_time(
     assert set(InboundMessage.objects.values_list("state", flat=True)) == {State.REGISTERED}
 
 
-def test_a_message_refused_by_a_constraint_even_alone_is_quarantined_and_blocks_nothing(
-    server, poll, dossier, notary, monkeypatch, settings
+@pytest.mark.parametrize("error", [IntegrityError, DataError])
+def test_a_message_refused_by_the_database_even_alone_is_quarantined_and_blocks_nothing(
+    server, poll, dossier, notary, monkeypatch, settings, error
 ):
     settings.MAILBOX_MAX_ATTEMPTS = 3
     real = services.items_create
 
     def refusing_the_poison(drafts):
         if any(draft.item.subject == "Poison" for draft in drafts):
-            raise IntegrityError("a constraint refused this message")
+            raise error("the database refused this message")
         return real(drafts)
 
     monkeypatch.setattr(services, "items_create", refusing_the_poison)
@@ -115,7 +116,7 @@ def test_a_message_refused_by_a_constraint_even_alone_is_quarantined_and_blocks_
     assert sorted(IncomingItem.objects.values_list("subject", flat=True)) == ["Après", "Avant"]
     poison = InboundMessage.objects.get(subject="Poison")
     assert (poison.state, poison.attempts) == (State.PENDING, 1)
-    assert "IntegrityError" in poison.last_error
+    assert error.__name__ in poison.last_error
     assert server.inbox() == 1
 
     second, third = poll(), poll()
@@ -123,10 +124,27 @@ def test_a_message_refused_by_a_constraint_even_alone_is_quarantined_and_blocks_
     assert (second.error, second.failed, third.error, third.failed) == ("", 1, "", 1)
     poison.refresh_from_db()
     assert (poison.state, poison.attempts) == (State.QUARANTINED, 3)
-    assert "IntegrityError" in poison.quarantine_reason
+    assert error.__name__ in poison.quarantine_reason
     assert b"Subject: Poison" in bytes(poison.raw)
     assert (server.inbox(), server.archive()) == (0, 3)
     assert IncomingItem.objects.count() == 2
+
+
+def test_a_database_outage_stops_the_run_and_counts_against_no_message(
+    server, poll, dossier, notary, monkeypatch
+):
+    def database_down(drafts):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(services, "items_create", database_down)
+    server.append(corpus.plain(sender=notary.email, subject="Demande", body="x"))
+
+    result = poll()
+
+    assert "server closed the connection" in result.error
+    message = InboundMessage.objects.get()
+    assert (message.state, message.attempts) == (State.PENDING, 0)
+    assert server.inbox() == 1
 
 
 def test_a_batch_is_fetched_and_moved_in_chunks_of_the_configured_size(

@@ -334,6 +334,31 @@ def test_nul_characters_never_stop_the_mailbox(server, poll, dossier, notary):
     assert (server.inbox(), server.archive()) == (0, 3)
 
 
+def test_a_message_whose_row_the_database_refuses_is_quarantined_not_taken_for_an_outage(
+    server, poll, dossier, notary, monkeypatch
+):
+    from email_channel import parsing
+
+    # Should a text PostgreSQL refuses ever get past the parsing, its claim fails alone.
+    monkeypatch.setattr(parsing, "_storable", lambda parsed: parsed)
+    server.append(
+        corpus.plain(sender=notary.email, subject="Avant", body="Premier"),
+        corpus.nul_characters(sender=notary.email, subject="Refusée"),
+        corpus.plain(sender=notary.email, subject="Après", body="Dernier"),
+    )
+
+    result = poll()
+
+    assert result.error == ""
+    refused = the_message(state=State.QUARANTINED)
+    assert "ne peut pas être enregistré" in refused.quarantine_reason
+    assert "DataError" in refused.quarantine_reason
+    assert refused.subject == "Refusée"
+    assert b"Refus" in bytes(refused.raw)
+    assert sorted(IncomingItem.objects.values_list("subject", flat=True)) == ["Après", "Avant"]
+    assert (server.inbox(), server.archive()) == (0, 3)
+
+
 def test_a_message_over_the_size_limit_is_quarantined_without_downloading_it(
     server, poll, settings, dossier, notary
 ):
