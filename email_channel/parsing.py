@@ -399,9 +399,12 @@ def _tnef_attachments(part: EmailMessage, index: int) -> list[Attachment]:
     return inner
 
 
+# Subjects only an automatic reply writes. A word a person may open a request with is not
+# enough ("Absent lors de la visite du 12, merci de reprogrammer" asks for something): the
+# headers (Auto-Submitted, X-Autoreply…) decide the other cases.
 _AUTO_SUBJECT = re.compile(
     r"^\s*(r[ée]ponse automatique|automatic reply|auto(matic)?[- ]?reply|out of (the )?office"
-    r"|absence du bureau|absent\b|message d'absence)",
+    r"|absence du bureau|absente? du bureau|message d['’]absence|auto:)",
     re.I,
 )
 _BOUNCE_SUBJECT = re.compile(
@@ -441,6 +444,7 @@ def _automatic_kind(message: EmailMessage, from_address: str, subject: str) -> s
     if precedence == "auto_reply" or _AUTO_SUBJECT.match(subject):
         return AutomaticKind.AUTO_REPLY
     if precedence in ("bulk", "junk", "list") or "List-Unsubscribe" in message:
+        # Mass mail, unless its sender is someone we know (see `routing.automatic_kind`).
         return AutomaticKind.BULK
     return_path = str(message.get("Return-Path", "")).strip()
     if return_path == "<>":

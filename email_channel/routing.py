@@ -13,7 +13,7 @@ from contacts.models import Client, Dossier, Intervenant, Mandate, MandateStatus
 from contacts.services import DOSSIER_REFERENCE_PATTERN
 from correspondence.models import Channel, IncomingItem, Reply
 from email_channel.models import InboundMessage, State
-from email_channel.parsing import ParsedEmail
+from email_channel.parsing import AutomaticKind, ParsedEmail
 
 # "Re:", "RE :", "Réf :", "TR:", "Fwd:"… at the start of a subject.
 _REPLY_PREFIX = ("re:", "re :", "aw:", "sv:", "ré:", "réf:", "tr:", "fw:", "fwd:")
@@ -199,6 +199,20 @@ class Directory:
         """A message of this batch shown on `item`'s thread (its Message-ID leads there too)."""
         if dedupe_key:
             self._threads.setdefault(dedupe_key, item)
+
+
+def automatic_kind(parsed: ParsedEmail, *, directory: Directory | None = None) -> str:
+    """Why the message needs no answer, or "" when a person may expect one.
+
+    Bulk or list headers (Precedence, List-Unsubscribe) from a sender we know, an intervenant
+    or a client matched by address as `destination` does, are a person writing through a
+    mailing tool (a syndic's extranet, a notary's software): read like any email. From anyone
+    else they are mass mail. The other kinds come from headers only automatic mail carries.
+    """
+    kind = parsed.automatic_kind
+    if kind == AutomaticKind.BULK and (directory or Directory()).senders(parsed.from_address):
+        return ""
+    return kind
 
 
 def referenced_dossiers(subject: str, *, directory: Directory | None = None) -> list[Dossier]:

@@ -105,6 +105,7 @@ class _Plan:
 
     message: InboundMessage
     state: str
+    automatic_kind: str = ""
     draft: ItemDraft | None = None
     thread_item: IncomingItem | None = None
     triage_reason: str = ""
@@ -343,9 +344,11 @@ def _plan(one: Incoming, robot, directory: routing.Directory) -> _Plan | None:
         return None
     eml = ContentFile(raw, name=_eml_name(parsed))
     thread = routing.thread_item(parsed, directory=directory)
-    if parsed.automatic_kind:
+    if kind := routing.automatic_kind(parsed, directory=directory):
         # No answer expected, no deadline; linked to the item it concerns when we know it.
-        plan = _Plan(message=message, state=State.AUTOMATIC, thread_item=thread)
+        plan = _Plan(
+            message=message, state=State.AUTOMATIC, automatic_kind=kind, thread_item=thread
+        )
         _file(plan, eml, parsed, owner=message, robot=robot)
         if thread is not None:
             directory.note_thread(message.dedupe_key, thread)
@@ -445,6 +448,7 @@ def _write(plans: list[_Plan]) -> None:
     for plan in plans:
         message = plan.message
         message.state = plan.state
+        message.automatic_kind = plan.automatic_kind
         message.item = plan.draft.item if plan.draft is not None else None
         message.thread_item = plan.thread_item
         message.triage_reason = plan.triage_reason
@@ -453,7 +457,7 @@ def _write(plans: list[_Plan]) -> None:
     _save_outcomes([plan.message for plan in plans])
 
 
-_OUTCOME_FIELDS = ["state", "item", "thread_item", "triage_reason"]
+_OUTCOME_FIELDS = ["state", "automatic_kind", "item", "thread_item", "triage_reason"]
 
 
 def _save_outcomes(messages: list[InboundMessage]) -> None:
@@ -470,13 +474,17 @@ def _save_outcomes(messages: list[InboundMessage]) -> None:
         # The only name put into the SQL is the model's own table: no input reaches it.
         cursor.execute(
             f"UPDATE {InboundMessage._meta.db_table} AS m SET state = v.state, "  # noqa: S608
+            "automatic_kind = v.automatic_kind, "
             "item_id = v.item_id, thread_item_id = v.thread_item_id, "
             "triage_reason = v.triage_reason "
-            "FROM unnest(%s::bigint[], %s::text[], %s::bigint[], %s::bigint[], %s::text[]) "
-            "AS v(id, state, item_id, thread_item_id, triage_reason) WHERE m.id = v.id",
+            "FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::bigint[], %s::bigint[], "
+            "%s::text[]) "
+            "AS v(id, state, automatic_kind, item_id, thread_item_id, triage_reason) "
+            "WHERE m.id = v.id",
             [
                 [m.pk for m in messages],
                 [m.state for m in messages],
+                [m.automatic_kind for m in messages],
                 [m.item.pk if m.item else None for m in messages],
                 [m.thread_item.pk if m.thread_item else None for m in messages],
                 [m.triage_reason for m in messages],

@@ -198,6 +198,50 @@ def _answer_by_email(item, by):
     )
 
 
+def test_a_request_opening_with_absent_is_registered_with_its_deadline(
+    server, poll, dossier, notary
+):
+    subject = "Absent lors de la visite du 12, merci de reprogrammer"
+    server.append(corpus.plain(sender=notary.email, subject=subject, body="Merci."))
+
+    poll()
+
+    message = the_message()
+    assert (message.state, message.automatic_kind) == (State.REGISTERED, "")
+    assert message.item.subject == subject and message.item.due_at is not None
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"List-Unsubscribe": "<mailto:desinscription@notaires.fr>"},
+        {"Precedence": "bulk"},
+        {"Precedence": "list", "List-Id": "<etude.notaires.fr>"},
+    ],
+    ids=["list-unsubscribe", "precedence-bulk", "precedence-list"],
+)
+def test_bulk_headers_from_a_sender_we_know_are_read_as_a_request(
+    server, poll, dossier, notary, headers
+):
+    dossier.client.email = "m.dupont@exemple.fr"
+    dossier.client.save()
+    server.append(
+        corpus.plain(sender=notary.email, subject="Relevé de charges", body="x", headers=headers),
+        corpus.plain(sender="m.dupont@exemple.fr", subject="Fuite", body="x", headers=headers),
+        corpus.plain(sender="lettre@inconnu.fr", subject="Lettre", body="x", headers=headers),
+    )
+
+    poll()
+
+    by_sender = {m.from_address: m for m in InboundMessage.objects.all()}
+    for known in (notary.email, "m.dupont@exemple.fr"):
+        assert (by_sender[known].state, by_sender[known].automatic_kind) == (State.REGISTERED, "")
+        assert by_sender[known].item.due_at is not None
+    unknown = by_sender["lettre@inconnu.fr"]
+    assert (unknown.state, unknown.automatic_kind) == (State.AUTOMATIC, "bulk")
+    assert IncomingItem.objects.count() == 2
+
+
 def test_a_reply_to_our_email_is_threaded_on_the_item_not_registered(
     server, poll, dossier, notary, gestionnaire
 ):

@@ -121,6 +121,27 @@ def test_it_recognises_automatic_messages(raw, kind):
     assert parse_email(raw).automatic_kind == kind
 
 
+@pytest.mark.parametrize(
+    ("subject", "kind"),
+    [
+        ("Réponse automatique : Votre dossier", "auto_reply"),
+        ("Reponse automatique: congés", "auto_reply"),
+        ("Automatic reply: Votre dossier", "auto_reply"),
+        ("Absence du bureau", "auto_reply"),
+        ("Absente du bureau jusqu'au 2 janvier", "auto_reply"),
+        ("Message d’absence", "auto_reply"),
+        ("Auto: Votre dossier", "auto_reply"),
+        ("Absent lors de la visite du 12, merci de reprogrammer", ""),
+        ("Absente le 12 : merci de reprogrammer l'état des lieux", ""),
+        ("Automobile garée devant le garage, merci d'intervenir", ""),
+    ],
+)
+def test_only_an_unmistakable_subject_makes_an_automatic_reply(subject, kind):
+    raw = corpus.plain(sender=SENDER, subject=subject, body="…")
+
+    assert parse_email(raw).automatic_kind == kind
+
+
 def test_a_report_names_the_message_it_is_about():
     bounce = parse_email(corpus.delivery_failure(original_msgid="<r1@gerance>"))
     receipt = parse_email(corpus.read_receipt(sender=SENDER, original_msgid="<r2@gerance>"))
