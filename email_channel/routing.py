@@ -3,10 +3,13 @@
 Reads only; the decisions are applied by `mailbox.services`.
 """
 
+import re
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from contacts.models import Client, Dossier, Intervenant, Mandate, MandateStatus
@@ -15,8 +18,14 @@ from correspondence.models import Channel, IncomingItem, Reply
 from email_channel.models import InboundMessage, State
 from email_channel.parsing import AutomaticKind, ParsedEmail
 
-# "Re:", "RE :", "Réf :", "TR:", "Fwd:"… at the start of a subject.
-_REPLY_PREFIX = ("re:", "re :", "aw:", "sv:", "ré:", "réf:", "tr:", "fw:", "fwd:")
+# A reply's prefix at the start of a subject: "Re:", "RE :" (French spacing), and the German
+# and Scandinavian "AW:", "SV:". Not "Réf :", with which French correspondents open a new
+# letter about a dossier, nor "TR:"/"Fwd:": a forward is a new message too.
+_REPLY_PREFIX = re.compile(r"\s*(re|aw|sv)\s*:", re.IGNORECASE)
+# A reply recognised by its subject alone (no In-Reply-To/References of ours) joins an item
+# still open, or answered less than this long ago. Older, the sender's "RE:" on an old thread
+# is a new request: threaded on a closed item, it would have no deadline and no reader.
+SUBJECT_THREAD_WINDOW = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -31,7 +40,7 @@ def _references(subject: str) -> set[str]:
 
 
 def _is_reply(subject: str) -> bool:
-    return subject.lower().startswith(_REPLY_PREFIX)
+    return _REPLY_PREFIX.match(subject) is not None
 
 
 class Directory:
@@ -168,15 +177,18 @@ class Directory:
         return next((self._threads[i] for i in ids if i in self._threads), None)
 
     def latest_email_item(self, dossier: Dossier, address: str) -> IncomingItem | None:
-        """The sender's latest email item in the dossier (in the database or in this batch)."""
+        """The sender's latest email item in the dossier (in the database or in this batch)
+        still open or answered within SUBJECT_THREAD_WINDOW."""
         key = (dossier.pk, address.lower())
         if key not in self._latest:
+            recent = timezone.now() - SUBJECT_THREAD_WINDOW
             self._latest[key] = (
                 IncomingItem.objects.filter(dossier=dossier, channel=Channel.EMAIL)
                 .filter(
                     Q(sender_intervenant__email__iexact=address)
                     | Q(sender_client__email__iexact=address)
                 )
+                .filter(Q(answered_at=None, closed_at=None) | Q(answered_at__gte=recent))
                 .order_by("-received_at", "-pk")
                 .first()
             )
@@ -221,7 +233,8 @@ def referenced_dossiers(subject: str, *, directory: Directory | None = None) -> 
 
 def thread_item(parsed: ParsedEmail, *, directory: Directory | None = None) -> IncomingItem | None:
     """The item this message answers: by In-Reply-To/References (and the ids a report quotes),
-    else by the dossier reference in a reply's subject, from the same sender."""
+    else by the dossier reference in a reply's subject ("RE:"), from the same sender, on an
+    item still open or recently answered (SUBJECT_THREAD_WINDOW)."""
     directory = directory or Directory()
     ids = parsed.thread_ids
     if ids:

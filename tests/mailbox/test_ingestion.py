@@ -6,7 +6,7 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
-from correspondence.models import IncomingItem
+from correspondence.models import IncomingItem, Status
 from correspondence.services import ReplyDraft, reply_send
 from email_channel.models import InboundMessage, State
 from ged.models import Document
@@ -283,6 +283,70 @@ def test_a_reply_quoting_the_dossier_reference_is_threaded(server, poll, dossier
     poll()
 
     assert InboundMessage.objects.get(state=State.THREADED).thread_item == item
+
+
+@pytest.mark.parametrize(
+    "subject",
+    ["Réf : {reference} nouvelle fuite", "Réf: {reference}", "TR: {reference}", "Fwd: {reference}"],
+)
+def test_a_new_email_opening_with_a_reference_or_a_forward_is_a_new_request(
+    server, poll, dossier, notary, subject
+):
+    server.append(corpus.notary_with_pdf(sender=notary.email, reference=dossier.reference))
+    poll()
+    first = the_message().item
+
+    subject = subject.format(reference=dossier.reference)
+    server.append(corpus.plain(sender=notary.email, subject=subject, body="Une autre demande."))
+    poll()
+
+    message = the_message(subject=subject)
+    assert message.state == State.REGISTERED and message.thread_item is None
+    assert message.item != first and message.item.dossier == dossier
+    assert message.item.due_at is not None
+
+
+def _answered(item, *, days_ago: int, close: bool) -> None:
+    at = timezone.now() - datetime.timedelta(days=days_ago)
+    IncomingItem.objects.filter(pk=item.pk).update(
+        status=Status.CLOSED if close else Status.ANSWERED,
+        answered_at=at,
+        closed_at=at if close else None,
+    )
+
+
+def test_a_reply_by_subject_to_an_item_closed_long_ago_is_a_new_request(
+    server, poll, dossier, notary
+):
+    server.append(corpus.notary_with_pdf(sender=notary.email, reference=dossier.reference))
+    poll()
+    old = the_message().item
+    _answered(old, days_ago=90, close=True)
+
+    subject = f"RE: Succession Dupont ({dossier.reference}) – nouvelle question"
+    server.append(corpus.plain(sender=notary.email, subject=subject, body="Autre chose."))
+    poll()
+
+    message = the_message(subject=subject)
+    assert message.state == State.REGISTERED and message.thread_item is None
+    assert message.item != old and message.item.due_at is not None
+
+
+@pytest.mark.parametrize("prefix", ["RE:", "Re :", "AW:", "SV:"])
+def test_a_reply_by_subject_to_an_item_answered_recently_is_threaded(
+    server, poll, dossier, notary, prefix
+):
+    server.append(corpus.notary_with_pdf(sender=notary.email, reference=dossier.reference))
+    poll()
+    item = the_message().item
+    _answered(item, days_ago=10, close=False)
+
+    subject = f"{prefix} Succession Dupont ({dossier.reference})"
+    server.append(corpus.plain(sender=notary.email, subject=subject, body="Merci."))
+    poll()
+
+    assert the_message(subject=subject).thread_item == item
+    assert IncomingItem.objects.count() == 1
 
 
 def test_automatic_messages_get_no_item_and_no_deadline(
