@@ -83,9 +83,12 @@ class Directory:
         intervenants = Intervenant.objects.alias(email_lower=Lower("email")).filter(
             email_lower__in=addresses
         )
-        for intervenant in intervenants:  # ordered by name: the first one per address
+        # Every intervenant of the address: the database makes an address unique today, but
+        # routing must not pick one of two silently (an import, a constraint dropped, case
+        # folding that differs between PostgreSQL and Python): several make it ambiguous.
+        for intervenant in intervenants:
             bucket = found.setdefault(intervenant.email.lower(), [])
-            if not any(isinstance(s, Intervenant) for s in bucket):
+            if sum(isinstance(s, Intervenant) for s in bucket) < 10:
                 bucket.append(intervenant)
         clients = Client.objects.alias(email_lower=Lower("email")).filter(
             email_lower__in=addresses, deactivated_at=None
@@ -146,7 +149,8 @@ class Directory:
     # --- what routing asks -----------------------------------------------------------------
 
     def senders(self, address: str) -> list:
-        """The intervenant (at most one) then the active clients (at most ten) of an address."""
+        """The intervenants, then the active clients, of an address (at most ten of each):
+        more than one sender makes the address ambiguous (see `destination`)."""
         key = address.lower()
         if key not in self._senders:
             self._load_senders({key})

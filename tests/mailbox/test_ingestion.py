@@ -532,3 +532,51 @@ def test_a_second_mandated_client_makes_the_sender_ambiguous(
     poll()
 
     assert the_message().state == State.TRIAGE
+
+
+@pytest.fixture
+def namesake(gestionnaire, notary):
+    """A second intervenant with the notary's address, mandated for another client's dossier.
+
+    The database refuses two intervenants with one address today (the unique index
+    contacts_intervenant_unique_email); routing must not rely on it: the index is dropped for
+    this test only (DDL is transactional in PostgreSQL: rolled back with the test).
+    """
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("DROP INDEX contacts_intervenant_unique_email")
+    # Sorted before "Maître Lefèvre": the one a single intervenant per address would keep.
+    other = IntervenantFactory(kind="notary", name="Cabinet Martin", email=notary.email.upper())
+    other_dossier = DossierFactory(gestionnaire=gestionnaire)
+    mandate_for(other, other_dossier, by=gestionnaire)
+    return other, other_dossier
+
+
+def test_two_intervenants_sharing_an_address_send_the_email_to_triage(
+    server, poll, dossier, notary, namesake
+):
+    server.append(corpus.plain(sender=notary.email, subject="Bonjour", body="…"))
+
+    poll()
+
+    message = the_message()
+    assert message.state == State.TRIAGE and message.item is None
+    assert "2 dossiers" in message.triage_reason
+
+
+def test_the_dossier_reference_picks_the_intervenant_mandated_for_it_among_namesakes(
+    server, poll, dossier, notary, namesake
+):
+    other, other_dossier = namesake
+    server.append(
+        corpus.plain(sender=notary.email, subject=f"Vente {dossier.reference}", body="…"),
+        corpus.plain(sender=notary.email, subject=f"Bail {other_dossier.reference}", body="…"),
+    )
+
+    poll()
+
+    mine = the_message(subject=f"Vente {dossier.reference}").item
+    theirs = the_message(subject=f"Bail {other_dossier.reference}").item
+    assert (mine.sender, mine.dossier) == (notary, dossier)
+    assert (theirs.sender, theirs.dossier) == (other, other_dossier)
