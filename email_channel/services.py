@@ -715,6 +715,13 @@ def mailbox_poll(*, config: MailboxSettings, deadline: float | None = None) -> P
         logger.warning("Mailbox %s: %s", mailbox, result.error)
         Mailbox.objects.filter(pk=mailbox.pk).update(last_error=result.error, claimed_until=None)
         return result
+    except Exception as error:
+        # A bug outside any one message (a message's own is recorded on its row): the task
+        # fails loudly, and the direction sees it on the mailbox like an outage.
+        Mailbox.objects.filter(pk=mailbox.pk).update(
+            last_error=repr(error)[:1000], claimed_until=None
+        )
+        raise
     except BaseException:
         Mailbox.objects.filter(pk=mailbox.pk).update(claimed_until=None)
         raise

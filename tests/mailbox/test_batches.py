@@ -1,12 +1,12 @@
 """A mailbox is taken by batches: what one message at a time gave, a batch gives too."""
 
 import pytest
-from django.db import DataError, IntegrityError, OperationalError, connection
+from django.db import DataError, IntegrityError, OperationalError, ProgrammingError, connection
 from django.test.utils import CaptureQueriesContext
 
 from correspondence.models import IncomingItem
 from email_channel import services
-from email_channel.models import InboundMessage, State
+from email_channel.models import InboundMessage, Mailbox, State
 from tests.mailbox import corpus
 
 pytestmark = pytest.mark.django_db
@@ -142,6 +142,26 @@ def test_a_database_outage_stops_the_run_and_counts_against_no_message(
     result = poll()
 
     assert "server closed the connection" in result.error
+    message = InboundMessage.objects.get()
+    assert (message.state, message.attempts) == (State.PENDING, 0)
+    assert server.inbox() == 1
+
+
+def test_a_database_bug_outside_the_messages_data_fails_the_run_loudly_and_is_shown(
+    server, poll, dossier, notary, monkeypatch
+):
+    def broken_schema(drafts):
+        raise ProgrammingError('column "mandate_id" does not exist')
+
+    monkeypatch.setattr(services, "items_create", broken_schema)
+    server.append(corpus.plain(sender=notary.email, subject="Demande", body="x"))
+
+    with pytest.raises(ProgrammingError):
+        poll()
+
+    mailbox = Mailbox.objects.get()
+    assert "mandate_id" in mailbox.last_error and mailbox.claimed_until is None
+    # Not the message's fault: nothing counted against it, nothing quarantined.
     message = InboundMessage.objects.get()
     assert (message.state, message.attempts) == (State.PENDING, 0)
     assert server.inbox() == 1
