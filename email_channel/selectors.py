@@ -54,7 +54,6 @@ def unlinked_automatic_messages() -> QuerySet[InboundMessage]:
     """
     return (
         InboundMessage.objects.filter(state=State.AUTOMATIC, thread_item=None, acknowledged_at=None)
-        .select_related("mailbox")
         .defer(*_LIST_DEFERRED)
         .order_by("-received_at", "-pk")
     )
