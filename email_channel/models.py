@@ -153,6 +153,12 @@ class InboundMessage(models.Model):
                 name="mailbox_msg_unread_idx",
                 condition=Q(acknowledged_at=None, thread_item__isnull=False),
             ),
+            # The automatic messages no item's thread shows, until someone reads them.
+            models.Index(
+                fields=["received_at"],
+                name="mailbox_msg_auto_unlinked_idx",
+                condition=Q(state="automatic", thread_item=None, acknowledged_at=None),
+            ),
             models.Index(
                 fields=["mailbox", "uidvalidity"],
                 name="mailbox_msg_unarchived_idx",

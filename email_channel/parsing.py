@@ -38,6 +38,10 @@ _DAMAGED_PAYLOAD_DEFECTS = (
 # WHATWG: these labels mean windows-1252 in practice (Outlook writes € and œ under them).
 _LATIN1_LABELS = {"iso-8859-1", "iso8859-1", "latin-1", "latin1", "us-ascii", "ascii", "l1"}
 _MESSAGE_ID = re.compile(r"<[^<>\s]+>")
+# What PostgreSQL's text type refuses: NUL (a quoted-printable "=00" in a body, an encoded word
+# "=?utf-8?q?Demande=00?=" in a subject) and lone surrogates, which psycopg cannot encode as
+# UTF-8. Either would make the INSERT of the message's row fail, for every later run too.
+_PG_REFUSED = re.compile("[\x00\ud800-\udfff]")
 
 
 class _ParseOncePolicy(policy.EmailPolicy):
@@ -73,6 +77,7 @@ class MalformedEmail(Exception):
     """The message cannot be read safely; `reason` is shown to the direction as is."""
 
     def __init__(self, reason: str):
+        reason = pg_text(reason)  # it may quote the message (a charset's name, a header)
         super().__init__(reason)
         self.reason = reason
 
@@ -122,13 +127,40 @@ def parse_email(raw: bytes) -> ParsedEmail:
     except Exception as exc:  # the header parser has bugs of its own on garbage
         raise MalformedEmail(_("A header cannot be read: %(error)s") % {"error": exc}) from None
     body, attachments, reported = _contents(message, parts)
-    return ParsedEmail(
-        **headers,
-        body=body,
-        attachments=attachments,
-        automatic_kind=_automatic_kind(message, headers["from_address"], headers["subject"]),
-        reported_message_ids=reported,
+    return _storable(
+        ParsedEmail(
+            **headers,
+            body=body,
+            attachments=attachments,
+            automatic_kind=_automatic_kind(message, headers["from_address"], headers["subject"]),
+            reported_message_ids=reported,
+        )
     )
+
+
+def pg_text(value: str) -> str:
+    """`value` as PostgreSQL's text can hold it: NUL dropped, a lone surrogate made U+FFFD."""
+    if not _PG_REFUSED.search(value):
+        return value
+    return _PG_REFUSED.sub(lambda match: "" if match.group() == "\x00" else "\ufffd", value)
+
+
+def _storable(parsed: ParsedEmail) -> ParsedEmail:
+    """Every text taken from the message, made storable (`pg_text`): one pass at the end, so
+    that no field (header, body, file name, quoted Message-ID) is forgotten."""
+    parsed.message_id = pg_text(parsed.message_id)
+    parsed.from_address = pg_text(parsed.from_address)
+    parsed.from_name = pg_text(parsed.from_name)
+    parsed.subject = " ".join(pg_text(parsed.subject).split())
+    parsed.body = pg_text(parsed.body)
+    parsed.in_reply_to = [pg_text(value) for value in parsed.in_reply_to]
+    parsed.references = [pg_text(value) for value in parsed.references]
+    parsed.reported_message_ids = [pg_text(value) for value in parsed.reported_message_ids]
+    for attachment in parsed.attachments:
+        attachment.filename = pg_text(attachment.filename)
+        attachment.content_type = pg_text(attachment.content_type)
+        attachment.refused_reason = pg_text(attachment.refused_reason)
+    return parsed
 
 
 def normalize_message_id(value: str) -> str:
@@ -367,9 +399,12 @@ def _tnef_attachments(part: EmailMessage, index: int) -> list[Attachment]:
     return inner
 
 
+# Subjects only an automatic reply writes. A word a person may open a request with is not
+# enough ("Absent lors de la visite du 12, merci de reprogrammer" asks for something): the
+# headers (Auto-Submitted, X-Autoreply…) decide the other cases.
 _AUTO_SUBJECT = re.compile(
     r"^\s*(r[ée]ponse automatique|automatic reply|auto(matic)?[- ]?reply|out of (the )?office"
-    r"|absence du bureau|absent\b|message d'absence)",
+    r"|absence du bureau|absente? du bureau|message d['’]absence|auto:)",
     re.I,
 )
 _BOUNCE_SUBJECT = re.compile(
@@ -409,6 +444,7 @@ def _automatic_kind(message: EmailMessage, from_address: str, subject: str) -> s
     if precedence == "auto_reply" or _AUTO_SUBJECT.match(subject):
         return AutomaticKind.AUTO_REPLY
     if precedence in ("bulk", "junk", "list") or "List-Unsubscribe" in message:
+        # Mass mail, unless its sender is someone we know (see `routing.automatic_kind`).
         return AutomaticKind.BULK
     return_path = str(message.get("Return-Path", "")).strip()
     if return_path == "<>":

@@ -3,20 +3,29 @@
 Reads only; the decisions are applied by `mailbox.services`.
 """
 
+import re
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from contacts.models import Client, Dossier, Intervenant, Mandate, MandateStatus
 from contacts.services import DOSSIER_REFERENCE_PATTERN
 from correspondence.models import Channel, IncomingItem, Reply
 from email_channel.models import InboundMessage, State
-from email_channel.parsing import ParsedEmail
+from email_channel.parsing import AutomaticKind, ParsedEmail
 
-# "Re:", "RE :", "Réf :", "TR:", "Fwd:"… at the start of a subject.
-_REPLY_PREFIX = ("re:", "re :", "aw:", "sv:", "ré:", "réf:", "tr:", "fw:", "fwd:")
+# A reply's prefix at the start of a subject: "Re:", "RE :" (French spacing), and the German
+# and Scandinavian "AW:", "SV:". Not "Réf :", with which French correspondents open a new
+# letter about a dossier, nor "TR:"/"Fwd:": a forward is a new message too.
+_REPLY_PREFIX = re.compile(r"\s*(re|aw|sv)\s*:", re.IGNORECASE)
+# A reply recognised by its subject alone (no In-Reply-To/References of ours) joins an item
+# still open, or answered less than this long ago. Older, the sender's "RE:" on an old thread
+# is a new request: threaded on a closed item, it would have no deadline and no reader.
+SUBJECT_THREAD_WINDOW = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -31,7 +40,7 @@ def _references(subject: str) -> set[str]:
 
 
 def _is_reply(subject: str) -> bool:
-    return subject.lower().startswith(_REPLY_PREFIX)
+    return _REPLY_PREFIX.match(subject) is not None
 
 
 class Directory:
@@ -74,9 +83,12 @@ class Directory:
         intervenants = Intervenant.objects.alias(email_lower=Lower("email")).filter(
             email_lower__in=addresses
         )
-        for intervenant in intervenants:  # ordered by name: the first one per address
+        # Every intervenant of the address: the database makes an address unique today, but
+        # routing must not pick one of two silently (an import, a constraint dropped, case
+        # folding that differs between PostgreSQL and Python): several make it ambiguous.
+        for intervenant in intervenants:
             bucket = found.setdefault(intervenant.email.lower(), [])
-            if not any(isinstance(s, Intervenant) for s in bucket):
+            if sum(isinstance(s, Intervenant) for s in bucket) < 10:
                 bucket.append(intervenant)
         clients = Client.objects.alias(email_lower=Lower("email")).filter(
             email_lower__in=addresses, deactivated_at=None
@@ -137,7 +149,8 @@ class Directory:
     # --- what routing asks -----------------------------------------------------------------
 
     def senders(self, address: str) -> list:
-        """The intervenant (at most one) then the active clients (at most ten) of an address."""
+        """The intervenants, then the active clients, of an address (at most ten of each):
+        more than one sender makes the address ambiguous (see `destination`)."""
         key = address.lower()
         if key not in self._senders:
             self._load_senders({key})
@@ -168,15 +181,18 @@ class Directory:
         return next((self._threads[i] for i in ids if i in self._threads), None)
 
     def latest_email_item(self, dossier: Dossier, address: str) -> IncomingItem | None:
-        """The sender's latest email item in the dossier (in the database or in this batch)."""
+        """The sender's latest email item in the dossier (in the database or in this batch)
+        still open or answered within SUBJECT_THREAD_WINDOW."""
         key = (dossier.pk, address.lower())
         if key not in self._latest:
+            recent = timezone.now() - SUBJECT_THREAD_WINDOW
             self._latest[key] = (
                 IncomingItem.objects.filter(dossier=dossier, channel=Channel.EMAIL)
                 .filter(
                     Q(sender_intervenant__email__iexact=address)
                     | Q(sender_client__email__iexact=address)
                 )
+                .filter(Q(answered_at=None, closed_at=None) | Q(answered_at__gte=recent))
                 .order_by("-received_at", "-pk")
                 .first()
             )
@@ -201,13 +217,28 @@ class Directory:
             self._threads.setdefault(dedupe_key, item)
 
 
+def automatic_kind(parsed: ParsedEmail, *, directory: Directory | None = None) -> str:
+    """Why the message needs no answer, or "" when a person may expect one.
+
+    Bulk or list headers (Precedence, List-Unsubscribe) from a sender we know, an intervenant
+    or a client matched by address as `destination` does, are a person writing through a
+    mailing tool (a syndic's extranet, a notary's software): read like any email. From anyone
+    else they are mass mail. The other kinds come from headers only automatic mail carries.
+    """
+    kind = parsed.automatic_kind
+    if kind == AutomaticKind.BULK and (directory or Directory()).senders(parsed.from_address):
+        return ""
+    return kind
+
+
 def referenced_dossiers(subject: str, *, directory: Directory | None = None) -> list[Dossier]:
     return (directory or Directory()).referenced_dossiers(subject)
 
 
 def thread_item(parsed: ParsedEmail, *, directory: Directory | None = None) -> IncomingItem | None:
     """The item this message answers: by In-Reply-To/References (and the ids a report quotes),
-    else by the dossier reference in a reply's subject, from the same sender."""
+    else by the dossier reference in a reply's subject ("RE:"), from the same sender, on an
+    item still open or recently answered (SUBJECT_THREAD_WINDOW)."""
     directory = directory or Directory()
     ids = parsed.thread_ids
     if ids:

@@ -43,6 +43,22 @@ def unread_thread_messages(*, user) -> QuerySet[InboundMessage]:
     )
 
 
+UNLINKED_AUTOMATIC_SHOWN = 50
+
+
+def unlinked_automatic_messages() -> QuerySet[InboundMessage]:
+    """Automatic messages tied to none of our items and not read yet, the newest first.
+
+    No item means no gestionnaire's home shows them: a bounce of a letter sent by hand, an
+    absence, a newsletter must still meet someone's eyes (they may hide a real request).
+    """
+    return (
+        InboundMessage.objects.filter(state=State.AUTOMATIC, thread_item=None, acknowledged_at=None)
+        .defer(*_LIST_DEFERRED)
+        .order_by("-received_at", "-pk")
+    )
+
+
 def message_detail(pk: int) -> InboundMessage:
     return (
         InboundMessage.objects.select_related(

@@ -22,7 +22,15 @@ from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import (
+    DatabaseError,
+    DataError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    connection,
+    transaction,
+)
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
@@ -39,7 +47,7 @@ from correspondence.services import (
 from email_channel import imap, routing
 from email_channel.config import MailboxSettings
 from email_channel.models import InboundMessage, Mailbox, RefusedAttachment, SentCopy, State
-from email_channel.parsing import MalformedEmail, ParsedEmail, parse_email
+from email_channel.parsing import MalformedEmail, ParsedEmail, parse_email, pg_text
 from ged.services import (
     PendingDocument,
     StorageUnavailable,
@@ -52,7 +60,13 @@ logger = logging.getLogger(__name__)
 # A point of an item is the email's text; beyond this it is cut (the whole email is in the GED).
 MAX_POINT_CHARS = 20_000
 # Errors that are the world's fault, not the message's: stop the run, keep the message, retry.
-TRANSIENT_ERRORS = (imap.ImapUnavailable, StorageUnavailable, DatabaseError)
+# Only outages: the server, the storage, the database unreachable or giving up (a lost
+# connection, a deadlock, a timeout are OperationalErrors).
+TRANSIENT_ERRORS = (imap.ImapUnavailable, StorageUnavailable, OperationalError, InterfaceError)
+# The database refusing one message's rows (a value a column cannot hold, a constraint) is a
+# bug of that message's data: it fails alone, recorded on its row like any other bug; taken for
+# an outage, it would stop every run at the same message.
+MESSAGE_DATA_ERRORS = (DataError, IntegrityError)
 
 
 def mailbox_robot():
@@ -91,6 +105,7 @@ class _Plan:
 
     message: InboundMessage
     state: str
+    automatic_kind: str = ""
     draft: ItemDraft | None = None
     thread_item: IncomingItem | None = None
     triage_reason: str = ""
@@ -135,9 +150,12 @@ def messages_take(
        .eml and attachments checked by the GED's `document_prepare`; a message whose original
        the GED refuses is quarantined (R7), a refused attachment is listed. A bug on one
        message records the failure on its row and the others go on. Then the items, the
-       documents and the states are written in bulk. A storage or database failure rolls it all
+       documents and the states are written in bulk. A storage or database outage rolls it all
        back: the messages stay in the folder for the next run.
-    5. When the bulk writes meet a constraint, the batch is taken again one message at a time.
+    5. When the database refuses the batch's data (a constraint, a value a column cannot hold),
+       the batch is taken again one message at a time; a message refused alone is a failure of
+       that message (recorded on its row, quarantined after a few runs), and the others go on.
+       A claim refused that way quarantines its message at once.
     Returns the rows by UID (the messages to move are those no longer pending) and the failures.
     """
     robot = robot or mailbox_robot()
@@ -173,17 +191,37 @@ def messages_take(
     before = dict(taken)
     try:
         _take_pending(pending, robot, taken, failed)
-    except IntegrityError:
-        if len(pending) == 1:
-            raise
-        # A constraint refused the bulk writes (all rolled back): one message at a time, so
+    except TRANSIENT_ERRORS:
+        raise
+    except MESSAGE_DATA_ERRORS as error:
+        # The database refused the batch's data (all rolled back): one message at a time, so
         # that only the message at fault is held back.
-        logger.warning("Mailbox %s: a batch met a constraint; taking it one by one", mailbox)
         taken, failed = before, []
+        if len(pending) == 1:
+            _record_failure(pending[0], error, taken, failed)
+            return taken, failed
+        logger.warning("Mailbox %s: the database refused a batch; one by one: %r", mailbox, error)
         for one in pending:
             one.message = InboundMessage.objects.get(pk=one.message.pk)
-            _take_pending([one], robot, taken, failed)
+            try:
+                _take_pending([one], robot, taken, failed)
+            except TRANSIENT_ERRORS:
+                raise
+            except MESSAGE_DATA_ERRORS as error:
+                # This message's own writes are refused: a bug of its data, not an outage.
+                # Recorded like any other (quarantined after a few runs); the others go on.
+                _record_failure(one, error, taken, failed)
     return taken, failed
+
+
+def _record_failure(one: Incoming, error: Exception, taken: dict, failed: list) -> None:
+    """One message's failure (a bug, not an outage): recorded on its row, quarantined after
+    MAILBOX_MAX_ATTEMPTS (then moved like any message taken)."""
+    logger.error("Mailbox: UID %s failed", one.uid, exc_info=error)
+    failed.append((one, error))
+    row = message_record_failure(message_id=one.message.pk, error=error, raw=one.raw)
+    if row.state != State.PENDING:
+        taken[one.uid] = row
 
 
 def _parse(mailbox, uidvalidity, one: Incoming) -> InboundMessage | None:
@@ -219,17 +257,26 @@ def _claim_all(mailbox, uidvalidity, incoming: list[Incoming]) -> None:
     """
     if not incoming:
         return
-    InboundMessage.objects.bulk_create(
-        [
-            InboundMessage(
-                **_claim_fields(mailbox, uidvalidity, one),
-                dedupe_key=one.parsed.message_id or _raw_key(one.raw),
-                state=State.PENDING,
+    try:
+        # A savepoint, so that the fallback below also works inside a caller's transaction.
+        with transaction.atomic():
+            InboundMessage.objects.bulk_create(
+                [
+                    InboundMessage(
+                        **_claim_fields(mailbox, uidvalidity, one),
+                        dedupe_key=one.parsed.message_id or _raw_key(one.raw),
+                        state=State.PENDING,
+                    )
+                    for one in incoming
+                ],
+                ignore_conflicts=True,
             )
-            for one in incoming
-        ],
-        ignore_conflicts=True,
-    )
+    except MESSAGE_DATA_ERRORS as error:
+        # A row the database refuses (parsing makes every text storable: a bug if it happens).
+        logger.error("Mailbox %s: the claim of a batch was refused: %r", mailbox, error)
+        for one in incoming:
+            one.message = _claim_or_quarantine(mailbox, uidvalidity, one)
+        return
     claimed = {
         m.uid: m
         for m in InboundMessage.objects.filter(
@@ -238,6 +285,21 @@ def _claim_all(mailbox, uidvalidity, incoming: list[Incoming]) -> None:
     }
     for one in incoming:
         one.message = claimed.get(one.uid) or _claim(mailbox, uidvalidity, one)
+
+
+def _claim_or_quarantine(mailbox, uidvalidity, one: Incoming) -> InboundMessage:
+    """Claim one message alone; a message whose row the database refuses is quarantined at
+    once, with its raw bytes (no pending row to count attempts on, and its data would be
+    refused the same way at every run)."""
+    try:
+        return _claim(mailbox, uidvalidity, one)
+    except MESSAGE_DATA_ERRORS as error:
+        logger.error("Mailbox %s: UID %s cannot be recorded: %r", mailbox, one.uid, error)
+        reason = _("The message cannot be recorded: %(error)s") % {"error": repr(error)[:300]}
+        received_at = one.received_at or _received_at(one.internaldate, None)
+        return _quarantine_new(
+            mailbox, uidvalidity, one.uid, one.raw, received_at, one.size, reason
+        )
 
 
 def _take_pending(pending: list[Incoming], robot, taken: dict, failed: list) -> None:
@@ -257,14 +319,12 @@ def _take_pending(pending: list[Incoming], robot, taken: dict, failed: list) -> 
         for one in pending:
             try:
                 plan = _plan(one, robot, directory)
-            except TRANSIENT_ERRORS:
+            except (*TRANSIENT_ERRORS, DatabaseError):
+                # An error of the database aborts the batch's transaction: no failure can be
+                # recorded in it. Rolled back; `messages_take` takes the batch one by one.
                 raise
             except Exception as error:
-                logger.exception("Mailbox: UID %s failed", one.uid)
-                failed.append((one, error))
-                row = message_record_failure(message_id=one.message.pk, error=error, raw=one.raw)
-                if row.state != State.PENDING:  # quarantined after a few failures: moved
-                    taken[one.uid] = row
+                _record_failure(one, error, taken, failed)
                 continue
             if plan is None:  # quarantined: its original cannot be filed
                 one.message.refresh_from_db()
@@ -284,9 +344,11 @@ def _plan(one: Incoming, robot, directory: routing.Directory) -> _Plan | None:
         return None
     eml = ContentFile(raw, name=_eml_name(parsed))
     thread = routing.thread_item(parsed, directory=directory)
-    if parsed.automatic_kind:
+    if kind := routing.automatic_kind(parsed, directory=directory):
         # No answer expected, no deadline; linked to the item it concerns when we know it.
-        plan = _Plan(message=message, state=State.AUTOMATIC, thread_item=thread)
+        plan = _Plan(
+            message=message, state=State.AUTOMATIC, automatic_kind=kind, thread_item=thread
+        )
         _file(plan, eml, parsed, owner=message, robot=robot)
         if thread is not None:
             directory.note_thread(message.dedupe_key, thread)
@@ -386,6 +448,7 @@ def _write(plans: list[_Plan]) -> None:
     for plan in plans:
         message = plan.message
         message.state = plan.state
+        message.automatic_kind = plan.automatic_kind
         message.item = plan.draft.item if plan.draft is not None else None
         message.thread_item = plan.thread_item
         message.triage_reason = plan.triage_reason
@@ -394,7 +457,7 @@ def _write(plans: list[_Plan]) -> None:
     _save_outcomes([plan.message for plan in plans])
 
 
-_OUTCOME_FIELDS = ["state", "item", "thread_item", "triage_reason"]
+_OUTCOME_FIELDS = ["state", "automatic_kind", "item", "thread_item", "triage_reason"]
 
 
 def _save_outcomes(messages: list[InboundMessage]) -> None:
@@ -411,13 +474,17 @@ def _save_outcomes(messages: list[InboundMessage]) -> None:
         # The only name put into the SQL is the model's own table: no input reaches it.
         cursor.execute(
             f"UPDATE {InboundMessage._meta.db_table} AS m SET state = v.state, "  # noqa: S608
+            "automatic_kind = v.automatic_kind, "
             "item_id = v.item_id, thread_item_id = v.thread_item_id, "
             "triage_reason = v.triage_reason "
-            "FROM unnest(%s::bigint[], %s::text[], %s::bigint[], %s::bigint[], %s::text[]) "
-            "AS v(id, state, item_id, thread_item_id, triage_reason) WHERE m.id = v.id",
+            "FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::bigint[], %s::bigint[], "
+            "%s::text[]) "
+            "AS v(id, state, automatic_kind, item_id, thread_item_id, triage_reason) "
+            "WHERE m.id = v.id",
             [
                 [m.pk for m in messages],
                 [m.state for m in messages],
+                [m.automatic_kind for m in messages],
                 [m.item.pk if m.item else None for m in messages],
                 [m.thread_item.pk if m.thread_item else None for m in messages],
                 [m.triage_reason for m in messages],
@@ -539,7 +606,7 @@ def _best_effort_subject(raw: bytes) -> str:
             # An unreadable encoded word stays as it came.
             with contextlib.suppress(Exception):
                 value = str(make_header(decode_header(value)))
-            return value[:998]
+            return pg_text(value)[:998]
     return ""
 
 
@@ -648,6 +715,13 @@ def mailbox_poll(*, config: MailboxSettings, deadline: float | None = None) -> P
         logger.warning("Mailbox %s: %s", mailbox, result.error)
         Mailbox.objects.filter(pk=mailbox.pk).update(last_error=result.error, claimed_until=None)
         return result
+    except Exception as error:
+        # A bug outside any one message (a message's own is recorded on its row): the task
+        # fails loudly, and the direction sees it on the mailbox like an outage.
+        Mailbox.objects.filter(pk=mailbox.pk).update(
+            last_error=repr(error)[:1000], claimed_until=None
+        )
+        raise
     except BaseException:
         Mailbox.objects.filter(pk=mailbox.pk).update(claimed_until=None)
         raise

@@ -167,7 +167,8 @@ def message_dismiss(*, message: InboundMessage, reason: str, by) -> InboundMessa
 
 
 def message_acknowledge(*, message: InboundMessage, by) -> bool:
-    """Mark a reply threaded on an item as read (a claim: True for the first reader only)."""
+    """Mark a reply threaded on an item, or an automatic message, as read (a claim: True for
+    the first reader only)."""
     return bool(
         InboundMessage.objects.filter(pk=message.pk, acknowledged_at=None).update(
             acknowledged_at=timezone.now(), resolved_by=by

@@ -38,7 +38,13 @@ def triage_list(request):
     return render(
         request,
         "mailbox/triage_list.html",
-        {"page": page, "unread": selectors.unread_thread_messages(user=request.user)[:50]},
+        {
+            "page": page,
+            "unread": selectors.unread_thread_messages(user=request.user)[:50],
+            "unlinked_automatic": selectors.unlinked_automatic_messages()[
+                : selectors.UNLINKED_AUTOMATIC_SHOWN
+            ],
+        },
     )
 
 

@@ -353,5 +353,34 @@ def many_parts(*, sender: str, count: int) -> bytes:
     return (head + parts + "--p--\r\n").encode()
 
 
+def nul_characters(*, sender: str, subject: str = "Demande") -> bytes:
+    """NUL characters everywhere an encoding lets them in (no raw NUL byte: IMAP refuses those):
+    quoted-printable "=00" in the body, RFC 2047 encoded words in the subject and the sender's
+    name, an RFC 2231 file name. PostgreSQL's text cannot hold them."""
+    import base64
+
+    # Q encoding: letters and digits as they are, any other character as its UTF-8 bytes.
+    encoded_subject = "".join(
+        c if c.isascii() and c.isalnum() else "".join(f"={byte:02X}" for byte in c.encode())
+        for c in subject
+    )
+    return (
+        (
+            f"From: =?utf-8?q?Jean=00_Martin?= <{sender}>\r\nTo: {AGENCY}\r\n"
+            f"Subject: =?utf-8?q?{encoded_subject}=00?=\r\n"
+            f"Date: {_date()}\r\nMessage-ID: {message_id()}\r\nMIME-Version: 1.0\r\n"
+            'Content-Type: multipart/mixed; boundary="sep"\r\n\r\n'
+            "--sep\r\nContent-Type: text/plain; charset=utf-8\r\n"
+            "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+            "Bonjour,=00 la chaudi=C3=A8re fuit encore.=00\r\n"
+            "--sep\r\nContent-Type: application/pdf\r\n"
+            "Content-Disposition: attachment; filename*=utf-8''devis%00.pdf\r\n"
+            "Content-Transfer-Encoding: base64\r\n\r\n"
+        ).encode()
+        + base64.encodebytes(pdf_bytes("Devis")).replace(b"\n", b"\r\n")
+        + b"--sep--\r\n"
+    )
+
+
 def big(*, sender: str, size: int) -> bytes:
     return plain(sender=sender, subject="Très gros message", body="x" * size)

@@ -1,12 +1,12 @@
 """A mailbox is taken by batches: what one message at a time gave, a batch gives too."""
 
 import pytest
-from django.db import IntegrityError, connection
+from django.db import DataError, IntegrityError, OperationalError, ProgrammingError, connection
 from django.test.utils import CaptureQueriesContext
 
 from correspondence.models import IncomingItem
 from email_channel import services
-from email_channel.models import InboundMessage, State
+from email_channel.models import InboundMessage, Mailbox, State
 from tests.mailbox import corpus
 
 pytestmark = pytest.mark.django_db
@@ -88,6 +88,83 @@ def test_a_batch_refused_by_a_constraint_is_taken_again_one_message_at_a_time(
     assert result.error == "" and result.archived == 3
     assert IncomingItem.objects.count() == 3
     assert set(InboundMessage.objects.values_list("state", flat=True)) == {State.REGISTERED}
+
+
+@pytest.mark.parametrize("error", [IntegrityError, DataError])
+def test_a_message_refused_by_the_database_even_alone_is_quarantined_and_blocks_nothing(
+    server, poll, dossier, notary, monkeypatch, settings, error
+):
+    settings.MAILBOX_MAX_ATTEMPTS = 3
+    real = services.items_create
+
+    def refusing_the_poison(drafts):
+        if any(draft.item.subject == "Poison" for draft in drafts):
+            raise error("the database refused this message")
+        return real(drafts)
+
+    monkeypatch.setattr(services, "items_create", refusing_the_poison)
+    server.append(
+        corpus.plain(sender=notary.email, subject="Avant", body="x"),
+        corpus.plain(sender=notary.email, subject="Poison", body="x"),
+        corpus.plain(sender=notary.email, subject="Après", body="x"),
+    )
+
+    first = poll()
+
+    # Not an outage: the others are registered and moved, the failure is counted.
+    assert (first.error, first.failed, first.archived) == ("", 1, 2)
+    assert sorted(IncomingItem.objects.values_list("subject", flat=True)) == ["Après", "Avant"]
+    poison = InboundMessage.objects.get(subject="Poison")
+    assert (poison.state, poison.attempts) == (State.PENDING, 1)
+    assert error.__name__ in poison.last_error
+    assert server.inbox() == 1
+
+    second, third = poll(), poll()
+
+    assert (second.error, second.failed, third.error, third.failed) == ("", 1, "", 1)
+    poison.refresh_from_db()
+    assert (poison.state, poison.attempts) == (State.QUARANTINED, 3)
+    assert error.__name__ in poison.quarantine_reason
+    assert b"Subject: Poison" in bytes(poison.raw)
+    assert (server.inbox(), server.archive()) == (0, 3)
+    assert IncomingItem.objects.count() == 2
+
+
+def test_a_database_outage_stops_the_run_and_counts_against_no_message(
+    server, poll, dossier, notary, monkeypatch
+):
+    def database_down(drafts):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(services, "items_create", database_down)
+    server.append(corpus.plain(sender=notary.email, subject="Demande", body="x"))
+
+    result = poll()
+
+    assert "server closed the connection" in result.error
+    message = InboundMessage.objects.get()
+    assert (message.state, message.attempts) == (State.PENDING, 0)
+    assert server.inbox() == 1
+
+
+def test_a_database_bug_outside_the_messages_data_fails_the_run_loudly_and_is_shown(
+    server, poll, dossier, notary, monkeypatch
+):
+    def broken_schema(drafts):
+        raise ProgrammingError('column "mandate_id" does not exist')
+
+    monkeypatch.setattr(services, "items_create", broken_schema)
+    server.append(corpus.plain(sender=notary.email, subject="Demande", body="x"))
+
+    with pytest.raises(ProgrammingError):
+        poll()
+
+    mailbox = Mailbox.objects.get()
+    assert "mandate_id" in mailbox.last_error and mailbox.claimed_until is None
+    # Not the message's fault: nothing counted against it, nothing quarantined.
+    message = InboundMessage.objects.get()
+    assert (message.state, message.attempts) == (State.PENDING, 0)
+    assert server.inbox() == 1
 
 
 def test_a_batch_is_fetched_and_moved_in_chunks_of_the_configured_size(

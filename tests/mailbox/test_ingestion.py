@@ -6,7 +6,7 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
-from correspondence.models import IncomingItem
+from correspondence.models import IncomingItem, Status
 from correspondence.services import ReplyDraft, reply_send
 from email_channel.models import InboundMessage, State
 from ged.models import Document
@@ -198,6 +198,50 @@ def _answer_by_email(item, by):
     )
 
 
+def test_a_request_opening_with_absent_is_registered_with_its_deadline(
+    server, poll, dossier, notary
+):
+    subject = "Absent lors de la visite du 12, merci de reprogrammer"
+    server.append(corpus.plain(sender=notary.email, subject=subject, body="Merci."))
+
+    poll()
+
+    message = the_message()
+    assert (message.state, message.automatic_kind) == (State.REGISTERED, "")
+    assert message.item.subject == subject and message.item.due_at is not None
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"List-Unsubscribe": "<mailto:desinscription@notaires.fr>"},
+        {"Precedence": "bulk"},
+        {"Precedence": "list", "List-Id": "<etude.notaires.fr>"},
+    ],
+    ids=["list-unsubscribe", "precedence-bulk", "precedence-list"],
+)
+def test_bulk_headers_from_a_sender_we_know_are_read_as_a_request(
+    server, poll, dossier, notary, headers
+):
+    dossier.client.email = "m.dupont@exemple.fr"
+    dossier.client.save()
+    server.append(
+        corpus.plain(sender=notary.email, subject="Relevé de charges", body="x", headers=headers),
+        corpus.plain(sender="m.dupont@exemple.fr", subject="Fuite", body="x", headers=headers),
+        corpus.plain(sender="lettre@inconnu.fr", subject="Lettre", body="x", headers=headers),
+    )
+
+    poll()
+
+    by_sender = {m.from_address: m for m in InboundMessage.objects.all()}
+    for known in (notary.email, "m.dupont@exemple.fr"):
+        assert (by_sender[known].state, by_sender[known].automatic_kind) == (State.REGISTERED, "")
+        assert by_sender[known].item.due_at is not None
+    unknown = by_sender["lettre@inconnu.fr"]
+    assert (unknown.state, unknown.automatic_kind) == (State.AUTOMATIC, "bulk")
+    assert IncomingItem.objects.count() == 2
+
+
 def test_a_reply_to_our_email_is_threaded_on_the_item_not_registered(
     server, poll, dossier, notary, gestionnaire
 ):
@@ -239,6 +283,70 @@ def test_a_reply_quoting_the_dossier_reference_is_threaded(server, poll, dossier
     poll()
 
     assert InboundMessage.objects.get(state=State.THREADED).thread_item == item
+
+
+@pytest.mark.parametrize(
+    "subject",
+    ["Réf : {reference} nouvelle fuite", "Réf: {reference}", "TR: {reference}", "Fwd: {reference}"],
+)
+def test_a_new_email_opening_with_a_reference_or_a_forward_is_a_new_request(
+    server, poll, dossier, notary, subject
+):
+    server.append(corpus.notary_with_pdf(sender=notary.email, reference=dossier.reference))
+    poll()
+    first = the_message().item
+
+    subject = subject.format(reference=dossier.reference)
+    server.append(corpus.plain(sender=notary.email, subject=subject, body="Une autre demande."))
+    poll()
+
+    message = the_message(subject=subject)
+    assert message.state == State.REGISTERED and message.thread_item is None
+    assert message.item != first and message.item.dossier == dossier
+    assert message.item.due_at is not None
+
+
+def _answered(item, *, days_ago: int, close: bool) -> None:
+    at = timezone.now() - datetime.timedelta(days=days_ago)
+    IncomingItem.objects.filter(pk=item.pk).update(
+        status=Status.CLOSED if close else Status.ANSWERED,
+        answered_at=at,
+        closed_at=at if close else None,
+    )
+
+
+def test_a_reply_by_subject_to_an_item_closed_long_ago_is_a_new_request(
+    server, poll, dossier, notary
+):
+    server.append(corpus.notary_with_pdf(sender=notary.email, reference=dossier.reference))
+    poll()
+    old = the_message().item
+    _answered(old, days_ago=90, close=True)
+
+    subject = f"RE: Succession Dupont ({dossier.reference}) – nouvelle question"
+    server.append(corpus.plain(sender=notary.email, subject=subject, body="Autre chose."))
+    poll()
+
+    message = the_message(subject=subject)
+    assert message.state == State.REGISTERED and message.thread_item is None
+    assert message.item != old and message.item.due_at is not None
+
+
+@pytest.mark.parametrize("prefix", ["RE:", "Re :", "AW:", "SV:"])
+def test_a_reply_by_subject_to_an_item_answered_recently_is_threaded(
+    server, poll, dossier, notary, prefix
+):
+    server.append(corpus.notary_with_pdf(sender=notary.email, reference=dossier.reference))
+    poll()
+    item = the_message().item
+    _answered(item, days_ago=10, close=False)
+
+    subject = f"{prefix} Succession Dupont ({dossier.reference})"
+    server.append(corpus.plain(sender=notary.email, subject=subject, body="Merci."))
+    poll()
+
+    assert the_message(subject=subject).thread_item == item
+    assert IncomingItem.objects.count() == 1
 
 
 def test_automatic_messages_get_no_item_and_no_deadline(
@@ -310,6 +418,55 @@ def test_a_malformed_message_is_quarantined_and_never_stops_the_others(
     assert (server.inbox(), server.archive()) == (0, 3)
 
 
+def test_nul_characters_never_stop_the_mailbox(server, poll, dossier, notary):
+    # "=00" in the body, the subject, the sender's name and a file name: PostgreSQL's text
+    # cannot hold NUL, and the message's row could never be written, run after run.
+    server.append(
+        corpus.plain(sender=notary.email, subject="Avant", body="Premier"),
+        corpus.nul_characters(sender=notary.email),
+        corpus.plain(sender=notary.email, subject="Après", body="Dernier"),
+    )
+
+    result = poll()
+
+    assert result.error == "" and result.failed == 0
+    message = the_message(subject="Demande")
+    assert message.state == State.REGISTERED
+    assert (message.from_name, message.body) == (
+        "Jean Martin",
+        "Bonjour, la chaudière fuit encore.",
+    )
+    assert message.item.subject == "Demande"
+    assert "devis.pdf" in [d.original_filename for d in documents_of(message.item)]
+    assert InboundMessage.objects.filter(state=State.REGISTERED).count() == 3
+    assert (server.inbox(), server.archive()) == (0, 3)
+
+
+def test_a_message_whose_row_the_database_refuses_is_quarantined_not_taken_for_an_outage(
+    server, poll, dossier, notary, monkeypatch
+):
+    from email_channel import parsing
+
+    # Should a text PostgreSQL refuses ever get past the parsing, its claim fails alone.
+    monkeypatch.setattr(parsing, "_storable", lambda parsed: parsed)
+    server.append(
+        corpus.plain(sender=notary.email, subject="Avant", body="Premier"),
+        corpus.nul_characters(sender=notary.email, subject="Refusée"),
+        corpus.plain(sender=notary.email, subject="Après", body="Dernier"),
+    )
+
+    result = poll()
+
+    assert result.error == ""
+    refused = the_message(state=State.QUARANTINED)
+    assert "ne peut pas être enregistré" in refused.quarantine_reason
+    assert "DataError" in refused.quarantine_reason
+    assert refused.subject == "Refusée"
+    assert b"Refus" in bytes(refused.raw)
+    assert sorted(IncomingItem.objects.values_list("subject", flat=True)) == ["Après", "Avant"]
+    assert (server.inbox(), server.archive()) == (0, 3)
+
+
 def test_a_message_over_the_size_limit_is_quarantined_without_downloading_it(
     server, poll, settings, dossier, notary
 ):
@@ -375,3 +532,51 @@ def test_a_second_mandated_client_makes_the_sender_ambiguous(
     poll()
 
     assert the_message().state == State.TRIAGE
+
+
+@pytest.fixture
+def namesake(gestionnaire, notary):
+    """A second intervenant with the notary's address, mandated for another client's dossier.
+
+    The database refuses two intervenants with one address today (the unique index
+    contacts_intervenant_unique_email); routing must not rely on it: the index is dropped for
+    this test only (DDL is transactional in PostgreSQL: rolled back with the test).
+    """
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("DROP INDEX contacts_intervenant_unique_email")
+    # Sorted before "Maître Lefèvre": the one a single intervenant per address would keep.
+    other = IntervenantFactory(kind="notary", name="Cabinet Martin", email=notary.email.upper())
+    other_dossier = DossierFactory(gestionnaire=gestionnaire)
+    mandate_for(other, other_dossier, by=gestionnaire)
+    return other, other_dossier
+
+
+def test_two_intervenants_sharing_an_address_send_the_email_to_triage(
+    server, poll, dossier, notary, namesake
+):
+    server.append(corpus.plain(sender=notary.email, subject="Bonjour", body="…"))
+
+    poll()
+
+    message = the_message()
+    assert message.state == State.TRIAGE and message.item is None
+    assert "2 dossiers" in message.triage_reason
+
+
+def test_the_dossier_reference_picks_the_intervenant_mandated_for_it_among_namesakes(
+    server, poll, dossier, notary, namesake
+):
+    other, other_dossier = namesake
+    server.append(
+        corpus.plain(sender=notary.email, subject=f"Vente {dossier.reference}", body="…"),
+        corpus.plain(sender=notary.email, subject=f"Bail {other_dossier.reference}", body="…"),
+    )
+
+    poll()
+
+    mine = the_message(subject=f"Vente {dossier.reference}").item
+    theirs = the_message(subject=f"Bail {other_dossier.reference}").item
+    assert (mine.sender, mine.dossier) == (notary, dossier)
+    assert (theirs.sender, theirs.dossier) == (other, other_dossier)

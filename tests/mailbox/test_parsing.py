@@ -4,7 +4,7 @@ import pytest
 
 from email_channel.config import parse_mailbox_url, parse_mailbox_urls
 from email_channel.html_text import html_to_text
-from email_channel.parsing import MalformedEmail, parse_email
+from email_channel.parsing import MalformedEmail, parse_email, pg_text
 from tests.mailbox import corpus
 
 SENDER = "expediteur@exemple.fr"
@@ -121,6 +121,27 @@ def test_it_recognises_automatic_messages(raw, kind):
     assert parse_email(raw).automatic_kind == kind
 
 
+@pytest.mark.parametrize(
+    ("subject", "kind"),
+    [
+        ("Réponse automatique : Votre dossier", "auto_reply"),
+        ("Reponse automatique: congés", "auto_reply"),
+        ("Automatic reply: Votre dossier", "auto_reply"),
+        ("Absence du bureau", "auto_reply"),
+        ("Absente du bureau jusqu'au 2 janvier", "auto_reply"),
+        ("Message d’absence", "auto_reply"),
+        ("Auto: Votre dossier", "auto_reply"),
+        ("Absent lors de la visite du 12, merci de reprogrammer", ""),
+        ("Absente le 12 : merci de reprogrammer l'état des lieux", ""),
+        ("Automobile garée devant le garage, merci d'intervenir", ""),
+    ],
+)
+def test_only_an_unmistakable_subject_makes_an_automatic_reply(subject, kind):
+    raw = corpus.plain(sender=SENDER, subject=subject, body="…")
+
+    assert parse_email(raw).automatic_kind == kind
+
+
 def test_a_report_names_the_message_it_is_about():
     bounce = parse_email(corpus.delivery_failure(original_msgid="<r1@gerance>"))
     receipt = parse_email(corpus.read_receipt(sender=SENDER, original_msgid="<r2@gerance>"))
@@ -139,6 +160,28 @@ def test_thread_ids_put_the_closest_reference_first():
     )
 
     assert parse_email(raw).thread_ids == ["<c@x>", "<b@x>", "<a@x>"]
+
+
+def test_it_drops_the_nul_characters_postgresql_text_cannot_hold():
+    parsed = parse_email(corpus.nul_characters(sender=SENDER))
+
+    assert parsed.subject == "Demande"
+    assert parsed.from_name == "Jean Martin"
+    assert parsed.body == "Bonjour, la chaudière fuit encore."
+    assert [a.filename for a in parsed.attachments] == ["devis.pdf"]
+    texts = [
+        parsed.message_id,
+        parsed.from_address,
+        *parsed.thread_ids,
+        *(a.filename for a in parsed.attachments),
+        *(a.content_type for a in parsed.attachments),
+    ]
+    assert not any("\x00" in text for text in texts)
+
+
+def test_a_lone_surrogate_becomes_a_replacement_character():
+    assert pg_text("caf\udce9\x00") == "caf\ufffd"
+    assert pg_text("Réponse") == "Réponse"
 
 
 @pytest.mark.parametrize(

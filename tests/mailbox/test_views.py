@@ -80,9 +80,11 @@ def test_the_triage_list_costs_the_same_queries_whatever_its_length(
         page.get(reverse("mailbox:triage_list"))
     for n in range(15):
         take(corpus.plain(sender=f"inconnu{n}@exemple.fr", subject=f"Question {n}", body="?"))
+        take(corpus.delivery_failure(original_msgid=f"<lettre-{n}@agence.test>"))
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = page.get(reverse("mailbox:triage_list"))
     assert response.text.count("Question ") == 15
+    assert response.text.count("Undelivered Mail Returned to Sender") == 15
 
 
 def test_the_quarantine_is_for_the_direction_only(
@@ -359,6 +361,46 @@ def test_replies_on_my_items_show_on_my_home_until_read(
     assert reply.acknowledged_at is not None
     assert "nouvel email" not in as_user(gestionnaire).get(home).text
     assert "RE: Succession Dupont" not in as_user(gestionnaire).get(listing).text
+
+
+def test_automatic_messages_linked_to_no_item_are_listed_until_read(
+    as_user, take, gestionnaire, direction, legal, dossier, notary
+):
+    first = take(corpus.notary_with_pdf(sender=notary.email, reference=dossier.reference))
+    linked = take(corpus.out_of_office(sender=notary.email, in_reply_to=first.message_id))
+    unlinked = take(
+        corpus.plain(
+            sender="lettre@inconnu.fr",
+            subject="Lettre d'information",
+            body="…",
+            headers={"List-Unsubscribe": "<mailto:stop@inconnu.fr>"},
+        )
+    )
+    bounce = take(corpus.delivery_failure(original_msgid="<courrier-manuel@agence.test>"))
+    assert linked.thread_item == first.item
+    assert (unlinked.thread_item, bounce.thread_item) == (None, None)
+    listing = reverse("mailbox:triage_list")
+
+    for user in (gestionnaire, direction, legal):
+        text = as_user(user).get(listing).text
+        assert "Messages automatiques non rattachés" in text
+        assert "Lettre d&#x27;information" in text
+        assert reverse("mailbox:message", args=[bounce.pk]) in text
+        assert (
+            reverse("mailbox:message", args=[linked.pk])
+            not in text.split('id="unlinked-automatic-messages"')[1].split("</section>")[0]
+        )
+    page = as_user(gestionnaire).get(reverse("mailbox:message", args=[unlinked.pk])).text
+    assert reverse("mailbox:acknowledge", args=[unlinked.pk]) in page
+    assert (
+        as_user(gestionnaire).post(reverse("mailbox:acknowledge", args=[unlinked.pk])).status_code
+        == 302
+    )
+    as_user(direction).post(reverse("mailbox:acknowledge", args=[bounce.pk]))
+
+    unlinked.refresh_from_db()
+    assert unlinked.acknowledged_at is not None
+    assert "Messages automatiques non rattachés" not in as_user(gestionnaire).get(listing).text
 
 
 def test_the_direction_home_counts_quarantine_and_the_list_shows_failing_mailboxes(
