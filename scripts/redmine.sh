@@ -36,7 +36,7 @@ ENVFILE="$STATE/redmine-$PORT.env"
 DB="$STATE/redmine-$PORT.sqlite3"
 # The snapshot depends on everything the configuration writes into the database.
 CONFIG_HASH="$(printf '%s|' "$DATA_LANG" "$API_KEY" "$ADMIN_PASSWORD" "$PROJECT_ID" "$PROJECT_NAME" \
-    "$REFERENCE_FIELD" "v2" | md5sum | cut -c1-10)"
+    "$REFERENCE_FIELD" "v3" | md5sum | cut -c1-10)"
 SNAPSHOT="$STATE/pristine-$CONFIG_HASH.sqlite3"
 URL="http://127.0.0.1:$PORT"
 
@@ -54,10 +54,13 @@ chown www-data:www-data "$STATE"
 # so a server started again under another zone would read every stored `updated_on` shifted by
 # hours. The caller's TZ is not ours to inherit: Django sets TZ=TIME_ZONE in its own process, and
 # the outage test starts this script from there.
+# ?timeout=10000: SQLite's busy timeout, which Debian's database.yml does not set. Without it a
+# request that writes while another thread reads (Redmine's own mail jobs run in threads of the
+# server) fails at once with "database is locked", a 500 (seen in a loaded test run).
 as_www() {  # as_www <database file> <command...>
     local db="$1"; shift
     setpriv --reuid=www-data --regid=www-data --init-groups \
-        env HOME=/tmp TZ=UTC RAILS_ENV=production DATABASE_URL="sqlite3:$db" SCHEMA=/dev/null "$@"
+        env HOME=/tmp TZ=UTC RAILS_ENV=production DATABASE_URL="sqlite3:$db?timeout=10000" SCHEMA=/dev/null "$@"
 }
 
 http_code() { curl -s -o /dev/null --max-time 10 -w '%{http_code}' "$@" || true; }
@@ -109,6 +112,8 @@ write_configure_rb() {
 abort 'no default data (no trackers)' unless Tracker.exists?
 Setting.rest_api_enabled = '1'
 Setting.login_required   = '1'
+# No notification emails: nobody reads them here, and their jobs are one more reader of SQLite.
+Setting.notified_events  = []
 Setting.default_language = ENV['RM_LANG']
 admin = User.where(login: 'admin').first!
 admin.password = admin.password_confirmation = ENV['RM_ADMIN_PASSWORD']
@@ -164,6 +169,7 @@ build_snapshot() {  # migrate + default data + configuration, once per configura
 restore_db() {
     install -o www-data -g www-data -m 0644 "$SNAPSHOT" "$DB"
     rm -f "$DB-journal" "$DB-wal" "$DB-shm"
+    echo "$CONFIG_HASH" >"$DB.config"
 }
 
 launch() {
@@ -173,7 +179,7 @@ launch() {
     cd "$RM"
     # setsid: its own session, so it outlives the caller (make test); the exec chain keeps $! = the server.
     setsid setpriv --reuid=www-data --regid=www-data --init-groups \
-        env HOME=/tmp TZ=UTC RAILS_ENV=production DATABASE_URL="sqlite3:$DB" \
+        env HOME=/tmp TZ=UTC RAILS_ENV=production DATABASE_URL="sqlite3:$DB?timeout=10000" \
         bundle exec rackup -E production -s webrick -o 127.0.0.1 -p "$PORT" config.ru \
         >>"$LOG" 2>&1 </dev/null 9>&- &
     pid=$!
@@ -211,7 +217,8 @@ start() {
     ensure_webrick
     build_snapshot
     if [ -z "$(server_pid)" ]; then
-        [ -f "$DB" ] || restore_db
+        # A database made from an older configuration's snapshot starts afresh from this one.
+        [ -f "$DB" ] && [ "$(cat "$DB.config" 2>/dev/null)" = "$CONFIG_HASH" ] || restore_db
         launch
     fi
     if ! api_ok; then
