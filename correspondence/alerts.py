@@ -15,7 +15,8 @@ The life of an alert:
    with a conditional UPDATE (`claimed_until`, `claimed_by` = the task's id, so that the same task
    redelivered after its worker died takes over at once), sends them on one SMTP connection
    outside any transaction, and records `sent_at` every few messages. A permanent refusal is kept
-   on the alert; an outage releases the claims and raises TransientEmailError (retry with backoff).
+   on the alert; an outage raises TransientEmailError (retry with backoff) and keeps the claims
+   until the retry (plus a margin): the redelivery sweep leaves them alone meanwhile.
 
 Guarantee: every alert reaches the SMTP server at least once. It reaches it twice only when a
 worker dies after the server accepted a message and before `sent_at` was recorded (at most
@@ -52,6 +53,9 @@ SWEEP_BATCH = 5000
 DELIVERY_BATCH = 200
 # How long a task may hold its alerts; after that, another task may take them over.
 CLAIM_DURATION = timedelta(minutes=10)
+# After an outage, the claim outlives the backoff before the task's retry by this much: time for
+# a busy worker to start the retry late. Past it, the alerts are the redelivery sweep's again.
+RETRY_MARGIN = timedelta(minutes=5)
 # `sent_at` is recorded every this many messages: the most a killed worker can send twice.
 RECORD_EVERY = 20
 
@@ -354,11 +358,14 @@ _DELIVERY_FIELDS = (
 )
 
 
-def alerts_deliver(*, alert_ids: list[int], claimer: str) -> Delivery:
+def alerts_deliver(
+    *, alert_ids: list[int], claimer: str, retry_in: timedelta = timedelta(0)
+) -> Delivery:
     """Send the alerts `claimer` (a task id) can claim; see step 3 above.
 
     Raises TransientEmailError when the SMTP server is down or refuses for now: what was sent is
-    recorded, the rest released for the retry.
+    recorded, the rest stays claimed by `claimer` for `retry_in` (the task's backoff before its
+    retry) and RETRY_MARGIN.
     """
     now = timezone.now()
     claimable = Alert.objects.filter(
@@ -393,16 +400,34 @@ def alerts_deliver(*, alert_ids: list[int], claimer: str) -> Delivery:
         )
     cancelled = set(result.cancelled)
     to_send = [alert for alert in claimed if alert.pk not in cancelled]
+    # Until the retry: kept through the backoff (see `_unsent_after`), released on any other error.
+    hold_until = None
     try:
         _send(_build_messages(to_send, result), result)
+    except TransientEmailError:
+        hold_until = timezone.now() + retry_in + RETRY_MARGIN
+        raise
     finally:
         _record_refusals(result.refused)
         done = set(result.sent) | set(result.refused)
         unsent = [alert.pk for alert in to_send if alert.pk not in done]
         if unsent:
-            # Released for the retry, which may take them at once.
-            Alert.objects.filter(pk__in=unsent, sent_at=None).update(claimed_until=None)
+            _unsent_after(unsent, claimer=claimer, hold_until=hold_until)
     return result
+
+
+def _unsent_after(unsent: list[int], *, claimer: str, hold_until: datetime | None) -> None:
+    """Keep the claim on what an outage left unsent until the task's retry, or release it.
+
+    Released, the alerts would look lost to `redeliver_alerts` during the whole backoff: every
+    five minutes of an outage it would enqueue one more task, each retrying without limit, all
+    for the same alerts. Kept by the same claimer (the task's id, which its retry keeps), they
+    are the retry's at once and nobody else's until `hold_until`; if the retry is lost with its
+    worker, the claim expires and the redelivery sweep takes them over.
+    """
+    Alert.objects.filter(pk__in=unsent, sent_at=None, claimed_by=claimer).update(
+        claimed_until=hold_until
+    )
 
 
 def _build_messages(alerts: list[Alert], result: Delivery) -> list[tuple[Alert, object]]:

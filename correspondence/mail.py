@@ -2,6 +2,7 @@
 
 import logging
 import smtplib
+import uuid
 from datetime import timedelta
 from email.utils import format_datetime, make_msgid
 
@@ -18,6 +19,9 @@ logger = logging.getLogger(__name__)
 # How long a worker may hold a reply while sending it; after that another worker may take over
 # (the first one died): the email is then sent again with the same Message-ID.
 CLAIM_DURATION = timedelta(minutes=10)
+# After an outage, the claim outlives the backoff before the task's retry by this much: time for
+# a busy worker to start the retry late. Past it, the reply is the redelivery sweep's again.
+RETRY_MARGIN = timedelta(minutes=5)
 
 
 class TransientEmailError(Exception):
@@ -56,21 +60,30 @@ def reply_headers(reply: Reply) -> dict[str, str]:
     return headers
 
 
-def reply_deliver_email(*, reply_id: int) -> bool:
+def reply_deliver_email(
+    *, reply_id: int, claimer: str | None = None, retry_in: timedelta = timedelta(0)
+) -> bool:
     """Send an email reply once it is claimed; store its copy in the GED. True when sent now.
 
-    Steps: 1. claim the reply (one conditional UPDATE: a second worker gets 0 rows and stops);
-    2. file the copy (.eml) in the GED (idempotent: same bytes, same document); 3. send, outside
-    any transaction; 4. record the outcome. A permanent refusal is recorded on the reply, a
-    transient one raises TransientEmailError for the task to retry.
+    Steps: 1. claim the reply for `claimer` (a task id; one conditional UPDATE: a second worker
+    gets 0 rows and stops, the same task retried takes it back); 2. file the copy (.eml) in the
+    GED (idempotent: same bytes, same document); 3. send, outside any transaction; 4. record the
+    outcome. A permanent refusal is recorded on the reply; a transient one keeps the claim for
+    `retry_in` (the task's backoff) and RETRY_MARGIN, and raises TransientEmailError for the task
+    to retry.
     """
     from ged.services import document_store
 
+    claimer = claimer or uuid.uuid4().hex
     now = timezone.now()
     claimed = (
         Reply.objects.filter(pk=reply_id, via=Reply.Via.EMAIL, email_sent_at=None, email_error="")
-        .filter(Q(email_claimed_until=None) | Q(email_claimed_until__lt=now))
-        .update(email_claimed_until=now + CLAIM_DURATION)
+        .filter(
+            Q(email_claimed_until=None)
+            | Q(email_claimed_until__lt=now)
+            | Q(email_claimed_by=claimer)
+        )
+        .update(email_claimed_until=now + CLAIM_DURATION, email_claimed_by=claimer)
     )
     if not claimed:
         return False
@@ -91,17 +104,25 @@ def reply_deliver_email(*, reply_id: int) -> bool:
         if 500 <= error.smtp_code < 600:
             _record_failure(reply, f"{error.smtp_code} {error.smtp_error!r}")
             return False
-        _release(reply)
+        _hold_for_retry(reply, claimer=claimer, retry_in=retry_in)
         raise TransientEmailError(str(error)) from error
     except (smtplib.SMTPException, OSError) as error:
-        _release(reply)
+        _hold_for_retry(reply, claimer=claimer, retry_in=retry_in)
         raise TransientEmailError(str(error)) from error
     Reply.objects.filter(pk=reply.pk).update(email_sent_at=timezone.now(), email_claimed_until=None)
     return True
 
 
-def _release(reply: Reply) -> None:
-    Reply.objects.filter(pk=reply.pk, email_sent_at=None).update(email_claimed_until=None)
+def _hold_for_retry(reply: Reply, *, claimer: str, retry_in: timedelta) -> None:
+    """Keep the claim through the task's backoff: the retry (same claimer) takes it back at once.
+
+    Released, the reply would look lost to `sweep_unsent_replies` during the backoff, which
+    would enqueue one more task every five minutes of an outage, each retrying without limit.
+    If the retry is lost with its worker, the claim expires and that sweep takes over.
+    """
+    Reply.objects.filter(pk=reply.pk, email_sent_at=None, email_claimed_by=claimer).update(
+        email_claimed_until=timezone.now() + retry_in + RETRY_MARGIN
+    )
 
 
 def _record_failure(reply: Reply, error: str) -> None:

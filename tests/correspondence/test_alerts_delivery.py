@@ -38,6 +38,19 @@ def deliver(alert_ids, moment=None, claimer="task-1"):
         return alerts.alerts_deliver(alert_ids=alert_ids, claimer=claimer)
 
 
+def run_as_task(task, *args, task_id: str, retries: int = 0):
+    """Run a bound task as a worker runs its message `task_id`, at its `retries`th retry.
+
+    Called directly, a task has no id (each call would claim as a stranger), and its
+    `self.retry()` raises the error it retries on, as a worker would log it.
+    """
+    task.push_request(id=task_id, retries=retries)
+    try:
+        return task.run(*args)
+    finally:
+        task.pop_request()
+
+
 def subject_of(message) -> str:
     return str(make_header(decode_header(message["Subject"])))
 
@@ -160,15 +173,18 @@ def test_the_smtp_server_stopped_during_delivery_then_restarted_loses_and_repeat
 
     smtp_server.on_message = stop_at_the_101st
     with pytest.raises(TransientEmailError):
-        tasks.deliver_alerts(ids)
+        run_as_task(tasks.deliver_alerts, ids, task_id="task-1")
     stopped.wait(5)
     assert Alert.objects.filter(sent_at__isnull=False).count() == 100
-    assert Alert.objects.filter(claimed_until__isnull=False).count() == 0  # released for a retry
+    # The other 200 stay the task's until its retry: nobody else takes them meanwhile.
+    held = Alert.objects.filter(sent_at=None)
+    assert held.filter(claimed_by="task-1", claimed_until__gt=timezone.now()).count() == 200
+    assert alerts.undelivered_alert_ids(older_than=timedelta(0)) == []
 
     with pytest.raises(TransientEmailError):  # the retry while the server is down
-        tasks.deliver_alerts(ids)
+        run_as_task(tasks.deliver_alerts, ids, task_id="task-1", retries=1)
     smtp_server.server.start()  # back, on the same port
-    assert tasks.deliver_alerts(ids) == 200
+    assert run_as_task(tasks.deliver_alerts, ids, task_id="task-1", retries=2) == 200
 
     sent_ids = smtp_server.message_ids()
     assert len(sent_ids) == 300
@@ -201,6 +217,75 @@ def test_a_claim_left_by_a_dead_worker_expires_and_the_redelivery_sweep_finds_it
     assert alerts.undelivered_alert_ids(older_than=timedelta(minutes=2)) == ids
     assert len(deliver(ids, moment=timezone.now(), claimer="task-B").sent) == 1
     assert alerts.undelivered_alert_ids(older_than=timedelta(minutes=2)) == []
+
+
+# --- An SMTP outage: the task's own retry, not the redelivery sweep -----------------------------
+@pytest.fixture
+def outage(smtp_server, item, clock, monkeypatch):
+    """The warning's delivery by task-1 failed at 21:01 with the server down; retry in 8 min.
+
+    Yields the moment of the failure; `enqueued` collects what the redelivery sweep hands on.
+    """
+    ids = raise_alerts(clock.warn_at)
+    smtp_server.server.stop()
+    failed_at = clock.warn_at + timedelta(minutes=1)
+    with time_machine.travel(failed_at, tick=False), pytest.raises(TransientEmailError):
+        alerts.alerts_deliver(alert_ids=ids, claimer="task-1", retry_in=timedelta(minutes=8))
+    enqueued = []
+    monkeypatch.setattr(alerts, "enqueue_delivery", enqueued.extend)
+    return {"ids": ids, "failed_at": failed_at, "enqueued": enqueued, "smtp": smtp_server}
+
+
+def test_an_outage_keeps_the_claim_through_the_backoff_so_no_task_piles_up(outage):
+    [alert] = Alert.objects.filter(pk__in=outage["ids"])
+    hold_until = outage["failed_at"] + timedelta(minutes=8) + alerts.RETRY_MARGIN
+    assert alert.claimed_by == "task-1" and alert.claimed_until == hold_until
+    # Every redelivery sweep of the backoff (beat's, every 5 minutes) leaves the alert alone.
+    for minutes in (2, 5, 10, 13):
+        moment = outage["failed_at"] + timedelta(minutes=minutes) - timedelta(seconds=1)
+        with time_machine.travel(moment, tick=False):
+            assert tasks.redeliver_alerts() == 0
+    assert outage["enqueued"] == []
+
+
+def test_the_retry_of_the_same_task_delivers_what_the_outage_left(outage):
+    outage["smtp"].server.start()  # back, on the same port
+    retry_at = outage["failed_at"] + timedelta(minutes=8)
+
+    assert deliver(outage["ids"], moment=retry_at, claimer="task-2").sent == []  # not another's
+    assert deliver(outage["ids"], moment=retry_at, claimer="task-1").sent == outage["ids"]
+    assert len(outage["smtp"].messages) == 1
+
+
+def test_a_retry_lost_with_its_worker_is_redelivered_once_the_claim_expires(outage):
+    outage["smtp"].server.start()
+    expired = outage["failed_at"] + timedelta(minutes=8) + alerts.RETRY_MARGIN
+    expired += timedelta(seconds=1)
+
+    with time_machine.travel(expired, tick=False):
+        assert tasks.redeliver_alerts() == 1
+    assert outage["enqueued"] == outage["ids"]
+    assert deliver(outage["ids"], moment=expired, claimer="task-2").sent == outage["ids"]
+    assert len(outage["smtp"].messages) == 1
+
+
+def test_the_task_keeps_the_claim_for_its_own_backoff(smtp_server, item, clock, monkeypatch):
+    ids = raise_alerts(clock.warn_at)
+    smtp_server.server.stop()
+    asked = {}
+
+    def fixed_backoff(*, factor, retries, maximum, full_jitter):
+        asked.update(factor=factor, retries=retries, maximum=maximum)
+        return 240
+
+    monkeypatch.setattr(tasks, "get_exponential_backoff_interval", fixed_backoff)
+    with time_machine.travel(clock.warn_at, tick=False), pytest.raises(TransientEmailError):
+        run_as_task(tasks.deliver_alerts, ids, task_id="task-9", retries=3)
+
+    assert asked == {"factor": 15, "retries": 3, "maximum": 600}
+    alert = Alert.objects.get(pk=ids[0])
+    assert alert.claimed_by == "task-9"
+    assert alert.claimed_until == clock.warn_at + timedelta(seconds=240) + alerts.RETRY_MARGIN
 
 
 def test_the_redelivery_task_run_twice_sends_each_alert_once(smtp_server, item, monkeypatch, clock):
