@@ -9,7 +9,8 @@ from email.utils import format_datetime, make_msgid
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from correspondence.models import Reply
 from gerance.lib import emails
@@ -26,6 +27,38 @@ RETRY_MARGIN = timedelta(minutes=5)
 
 class TransientEmailError(Exception):
     """The SMTP server is down or refused temporarily: try again later."""
+
+
+def _server_answer(code: int, message: bytes | str) -> str:
+    """An SMTP reply as a person reads it: `550 5.1.1 Unknown user`, on one line."""
+    if isinstance(message, bytes):
+        message = message.decode("utf-8", "replace")
+    return " ".join(f"{code} {message}".split())
+
+
+def refusal_text(*, address: str, code: int, message: bytes | str) -> str:
+    """A permanent refusal of `address`, stored on the row and shown to a person (French UI).
+
+    Translated when recorded, in the agency's language: a worker has no request to take it from.
+    """
+    with translation.override(settings.LANGUAGE_CODE):
+        return gettext("%(address)s: address refused by the mail server (%(answer)s)") % {
+            "address": address,
+            "answer": _server_answer(code, message),
+        }
+
+
+def refusals_text(error: smtplib.SMTPRecipientsRefused) -> str:
+    """Every refused recipient of an SMTPRecipientsRefused, one after the other."""
+    return "; ".join(
+        refusal_text(address=address, code=code, message=message)
+        for address, (code, message) in sorted(error.recipients.items())
+    )
+
+
+def is_permanent(error: smtplib.SMTPRecipientsRefused) -> bool:
+    """A 4xx refusal of a recipient (mailbox full, greylisting) is worth a retry; a 5xx is not."""
+    return all(500 <= code < 600 for code, _message in error.recipients.values())
 
 
 def new_message_id() -> str:
@@ -98,11 +131,19 @@ def reply_deliver_email(
     try:
         message.send()
     except smtplib.SMTPRecipientsRefused as error:
-        _record_failure(reply, str(error.recipients))
+        if not is_permanent(error):
+            _hold_for_retry(reply, claimer=claimer, retry_in=retry_in)
+            raise TransientEmailError(str(error)) from error
+        _record_failure(reply, refusals_text(error))
         return False
     except smtplib.SMTPResponseException as error:
         if 500 <= error.smtp_code < 600:
-            _record_failure(reply, f"{error.smtp_code} {error.smtp_error!r}")
+            _record_failure(
+                reply,
+                refusal_text(
+                    address=reply.recipient_email, code=error.smtp_code, message=error.smtp_error
+                ),
+            )
             return False
         _hold_for_retry(reply, claimer=claimer, retry_in=retry_in)
         raise TransientEmailError(str(error)) from error

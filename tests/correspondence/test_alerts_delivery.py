@@ -120,9 +120,77 @@ def test_the_escalation_goes_to_every_member_of_the_direction(
 
     deliver([escalation.pk])
 
-    [sent] = smtp_server.messages
-    assert sorted(sent["To"].split(", ")) == ["anne@agence.example", "paul@agence.example"]
-    assert "Claire Martin" in body_of(sent)  # the gestionnaire in charge
+    # One message each, so that a refusal of one address is seen (see the test below).
+    sent = {message["To"]: message for message in smtp_server.messages}
+    assert sorted(sent) == ["anne@agence.example", "paul@agence.example"]
+    assert all("Claire Martin" in body_of(m) for m in sent.values())  # the gestionnaire in charge
+    escalation.refresh_from_db()
+    assert escalation.sent_at is not None and escalation.email_error == ""
+
+
+def test_each_member_s_copy_has_its_own_message_id_the_same_when_resent(
+    smtp_server, item, direction, clock
+):
+    from accounts.roles import Role
+    from tests.factories import UserFactory
+
+    anne = UserFactory(username="anne", roles=[Role.DIRECTION])
+    ids = raise_alerts(clock.escalate_at)
+    escalation = Alert.objects.get(pk__in=ids, kind="escalation")
+
+    deliver([escalation.pk])
+    # A worker dies after the server accepted them, before `sent_at` is recorded: resent.
+    Alert.objects.filter(pk=escalation.pk).update(sent_at=None)
+    deliver([escalation.pk], claimer="task-2")
+
+    first, second = smtp_server.message_ids()[:2], smtp_server.message_ids()[2:]
+    assert first == second  # the same copies, the same Message-IDs: de-duplicable
+    local, domain = escalation.message_id.strip("<>").rsplit("@", 1)
+    assert first == [f"<{local}.u{direction.pk}@{domain}>", f"<{local}.u{anne.pk}@{domain}>"]
+    assert escalation.message_id not in first  # nor any other alert's: those have no `.u` part
+
+
+def test_a_director_s_refused_address_is_recorded_and_the_others_get_the_escalation(
+    smtp_server, item, direction, clock, as_user
+):
+    from accounts.roles import Role
+    from tests.factories import UserFactory
+
+    UserFactory(username="anne", email="anne@ancienne.example", roles=[Role.DIRECTION])
+    smtp_server.refused_addresses["anne@ancienne.example"] = "550 5.1.1 Utilisateur inconnu"
+    ids = raise_alerts(clock.escalate_at)
+    escalation = Alert.objects.get(pk__in=ids, kind="escalation")
+
+    result = deliver([escalation.pk])
+
+    assert result.sent == [escalation.pk] and result.partly_refused.keys() == {escalation.pk}
+    assert [m["To"] for m in smtp_server.messages] == ["paul@agence.example"]
+    escalation.refresh_from_db()
+    assert escalation.sent_at is not None  # Paul has it
+    assert escalation.email_error == (
+        "anne@ancienne.example : adresse refusée par le serveur de messagerie "
+        "(550 5.1.1 Utilisateur inconnu)"
+    )
+    # Neither sent again nor lost: done, with the refusal for the direction to see.
+    assert deliver([escalation.pk], claimer="task-2").sent == []
+    assert alerts.undelivered_alert_ids(older_than=timedelta(0)) == []
+    response = as_user(direction).get("/courrier/alertes/?refused=1")
+    assert [alert.pk for alert in response.context["page"]] == [escalation.pk]
+    page = response.content.decode()
+    assert "refusé pour certains destinataires" in page
+    assert "anne@ancienne.example : adresse refusée" in page
+
+
+def test_a_temporary_refusal_of_a_recipient_is_retried_not_recorded(smtp_server, item, clock):
+    ids = raise_alerts(clock.warn_at)
+    smtp_server.refused_addresses["claire@agence.example"] = "452 4.2.2 Boîte pleine"
+
+    with pytest.raises(TransientEmailError):
+        deliver(ids, moment=clock.warn_at)
+
+    alert = Alert.objects.get(pk=ids[0])
+    assert alert.email_error == "" and alert.sent_at is None
+    assert alert.claimed_by == "task-1"  # kept for the retry
 
 
 def test_it_records_a_permanent_refusal_and_delivers_the_others(
@@ -138,7 +206,10 @@ def test_it_records_a_permanent_refusal_and_delivers_the_others(
     assert len(result.sent) == 1 and len(result.refused) == 1
     assert [m["To"] for m in smtp_server.messages] == ["claire@agence.example"]
     refused = Alert.objects.get(recipient=other_gestionnaire)
-    assert "Adresse inconnue" in refused.email_error
+    assert refused.email_error == (
+        "marc@agence.example : adresse refusée par le serveur de messagerie "
+        "(550 5.1.1 Adresse inconnue)"
+    )
     assert refused.sent_at is None and refused.claimed_until is None
     # Not retried: neither by the task again nor by the redelivery sweep.
     assert deliver(ids).sent == []
@@ -152,7 +223,18 @@ def test_an_alert_without_any_address_is_refused_for_a_person_to_fix(smtp_server
     deliver([escalation.pk])
 
     escalation.refresh_from_db()
-    assert escalation.email_error == "no recipient email address"
+    assert escalation.email_error == ("Aucun membre actif de la direction n’a d’adresse e-mail.")
+
+
+def test_a_gestionnaire_without_an_address_is_named_in_the_refusal(
+    smtp_server, item, clock, gestionnaire
+):
+    type(gestionnaire).objects.filter(pk=gestionnaire.pk).update(email="")
+    ids = raise_alerts(clock.warn_at)
+
+    deliver(ids)
+
+    assert Alert.objects.get(pk=ids[0]).email_error == "Claire Martin n’a pas d’adresse e-mail."
 
 
 def test_the_smtp_server_stopped_during_delivery_then_restarted_loses_and_repeats_nothing(

@@ -68,7 +68,10 @@ def test_it_records_a_permanent_refusal_and_does_not_retry(smtp_server, email_re
     assert tasks.deliver_reply_email(email_reply.pk) is False
 
     email_reply.refresh_from_db()
-    assert "Adresse inconnue" in email_reply.email_error
+    assert email_reply.email_error == (
+        "notaire@exemple.fr : adresse refusée par le serveur de messagerie "
+        "(550 5.1.1 Adresse inconnue)"
+    )
     assert email_reply.email_sent_at is None
     assert mail.unsent_reply_ids(older_than=timedelta(0)) == []
 
