@@ -30,6 +30,7 @@ import contextlib
 import logging
 import smtplib
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -300,12 +301,51 @@ def enqueue_delivery(alert_ids: list[int]) -> None:
 
 
 # --- The digest ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DigestEntry:
+    """One overdue thing that has no item (hence no alert clock), listed in the digest."""
+
+    sender: str
+    subject: str
+    received_at: datetime
+    due_at: datetime
+
+
+@dataclass(frozen=True)
+class DigestSection:
+    """A group of the digest contributed by another app: its title, entries and list page."""
+
+    title: str
+    entries: list[DigestEntry]
+    url: str
+    link_text: str
+
+
+# Functions `(now) -> DigestSection | None` that add a group to the digest, one query each.
+# A registry rather than an import: the apps that contribute (email_channel, for the emails
+# waiting in triage, which have no item yet but whose deadline runs from reception: issue 8)
+# import correspondence, so correspondence must not import them back; each registers its
+# function in its AppConfig.ready(), where the wiring is visible.
+_digest_sources: list[Callable[[datetime], DigestSection | None]] = []
+
+
+def digest_source_register(source: Callable[[datetime], DigestSection | None]) -> None:
+    if source not in _digest_sources:
+        _digest_sources.append(source)
+
+
+def digest_sections(now: datetime | None = None) -> list[DigestSection]:
+    """The digest's groups from the other apps that have something overdue."""
+    now = now or timezone.now()
+    return [section for source in _digest_sources if (section := source(now)) is not None]
+
+
 def digest_create(*, day: date) -> int | None:
-    """Raise the direction's digest of `day` when items are overdue; its id, None otherwise.
+    """Raise the direction's digest of `day` when anything is overdue; its id, None otherwise.
 
     One per day (a unique constraint): a second run on the same day creates nothing.
     """
-    if not overdue_items().exists():
+    if not overdue_items().exists() and not digest_sections():
         return None
     threshold = timezone.make_aware(datetime.combine(day, time.min))
     with connection.cursor() as cursor:
@@ -445,7 +485,7 @@ Outgoing = tuple[Alert, list]
 
 def _build_messages(alerts: list[Alert], result: Delivery) -> list[Outgoing]:
     direction = None
-    digest_items = None
+    digest_items = sections = None
     outgoing = []
     with translation.override(settings.LANGUAGE_CODE):
         for alert in alerts:
@@ -468,12 +508,12 @@ def _build_messages(alerts: list[Alert], result: Delivery) -> list[Outgoing]:
                 result.refused[alert.pk] = _no_address_text(alert)
                 continue
             if alert.kind == Alert.Kind.DIGEST and digest_items is None:
-                digest_items = list(overdue_items())
+                digest_items, sections = list(overdue_items()), digest_sections()
             messages = []
             for message_id, address in recipients:
                 if alert.kind == Alert.Kind.DIGEST:
                     message = build_digest_message(
-                        alert, digest_items, to=[address], message_id=message_id
+                        alert, digest_items, sections=sections, to=[address], message_id=message_id
                     )
                 else:
                     message = build_alert_message(alert, to=[address], message_id=message_id)
@@ -624,18 +664,25 @@ def build_alert_message(alert: Alert, *, to: list[str], message_id: str | None =
 
 
 def build_digest_message(
-    alert: Alert, items: list[IncomingItem], *, to: list[str], message_id: str | None = None
+    alert: Alert,
+    items: list[IncomingItem],
+    *,
+    to: list[str],
+    sections: list[DigestSection] | None = None,
+    message_id: str | None = None,
 ):
     groups: dict[int, dict] = {}
     for item in items:
         group = groups.setdefault(item.assigned_to_id, {"user": item.assigned_to, "items": []})
         group["items"].append({"item": item, "url": _item_url(item)})
+    sections = sections or []
     return emails.build(
         "alert-digest",
         {
             "alert": alert,
             "groups": list(groups.values()),
-            "count": len(items),
+            "sections": sections,
+            "count": len(items) + sum(len(section.entries) for section in sections),
             "now": timezone.now(),
             "alerts_url": settings.SITE_URL + reverse("correspondence:alerts"),
             "agency": settings.AGENCY_NAME,
