@@ -598,8 +598,11 @@ def _record_refusals(refused: dict[int, str]) -> None:
 
 
 def direction_recipients() -> list[tuple[int, str]]:
-    """(user id, address) of every active member of the direction with an email address."""
-    return list(
+    """(user id, address) of every active member of the direction with an email address.
+
+    An address shared by two accounts gets one copy, the first account's.
+    """
+    members = (
         get_user_model()
         .objects.filter(groups__name=Role.DIRECTION, is_active=True)
         .exclude(email="")
@@ -607,6 +610,12 @@ def direction_recipients() -> list[tuple[int, str]]:
         .values_list("pk", "email")
         .distinct()
     )
+    seen, recipients = set(), []
+    for pk, address in members:
+        if address.lower() not in seen:
+            seen.add(address.lower())
+            recipients.append((pk, address))
+    return recipients
 
 
 def recipient_message_id(message_id: str, *, user_id: int) -> str:

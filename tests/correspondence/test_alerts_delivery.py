@@ -115,6 +115,7 @@ def test_the_escalation_goes_to_every_member_of_the_direction(
 
     UserFactory(username="anne", roles=[Role.DIRECTION])
     UserFactory(username="nomail", email="", roles=[Role.DIRECTION])
+    UserFactory(username="paul2", email="Paul@agence.example", roles=[Role.DIRECTION])  # 1 copy
     ids = raise_alerts(clock.escalate_at)
     escalation = Alert.objects.get(pk__in=ids, kind="escalation")
 
@@ -129,11 +130,13 @@ def test_the_escalation_goes_to_every_member_of_the_direction(
 
 
 def test_each_member_s_copy_has_its_own_message_id_the_same_when_resent(
-    smtp_server, item, direction, clock
+    smtp_server, item, direction, clock, settings
 ):
     from accounts.roles import Role
     from tests.factories import UserFactory
 
+    # Long enough for the header to be folded before the id, as large ids would make it.
+    settings.EMAIL_MESSAGE_ID_DOMAIN = "alertes.agence-de-gestion-immobiliere.example"
     anne = UserFactory(username="anne", roles=[Role.DIRECTION])
     ids = raise_alerts(clock.escalate_at)
     escalation = Alert.objects.get(pk__in=ids, kind="escalation")
