@@ -14,18 +14,23 @@ The life of an alert:
 3. After commit, `deliver_alerts` tasks get the new alerts' ids. `alerts_deliver()` claims them
    with a conditional UPDATE (`claimed_until`, `claimed_by` = the task's id, so that the same task
    redelivered after its worker died takes over at once), sends them on one SMTP connection
-   outside any transaction, and records `sent_at` every few messages. A permanent refusal is kept
-   on the alert; an outage releases the claims and raises TransientEmailError (retry with backoff).
+   outside any transaction (an escalation or digest as one message per member of the direction),
+   and records `sent_at` every few messages. A permanent refusal is kept on the alert (for a
+   direction's alert sent to the others, beside `sent_at`); an outage raises TransientEmailError
+   (retry with backoff) and keeps the claims until the retry (plus a margin): the redelivery
+   sweep leaves them alone meanwhile.
 
 Guarantee: every alert reaches the SMTP server at least once. It reaches it twice only when a
 worker dies after the server accepted a message and before `sent_at` was recorded (at most
-RECORD_EVERY messages); the copy carries the same Message-ID, so that it can be recognised.
+RECORD_EVERY messages, and the other copies of an escalation or digest in progress: one per
+member of the direction); the copy carries the same Message-ID, so that it can be recognised.
 """
 
 import contextlib
 import logging
 import smtplib
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -37,9 +42,10 @@ from django.db.models import Case, Count, F, Q, QuerySet, When
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.timesince import timesince, timeuntil
+from django.utils.translation import gettext
 
 from accounts.roles import Role, has_role
-from correspondence import deadlines
+from correspondence import deadlines, mail
 from correspondence.mail import TransientEmailError
 from correspondence.models import OPEN_STATUSES, Alert, AlertClock, IncomingItem
 from gerance.lib import emails
@@ -52,7 +58,11 @@ SWEEP_BATCH = 5000
 DELIVERY_BATCH = 200
 # How long a task may hold its alerts; after that, another task may take them over.
 CLAIM_DURATION = timedelta(minutes=10)
-# `sent_at` is recorded every this many messages: the most a killed worker can send twice.
+# After an outage, the claim outlives the backoff before the task's retry by this much: time for
+# a busy worker to start the retry late. Past it, the alerts are the redelivery sweep's again.
+RETRY_MARGIN = timedelta(minutes=5)
+# `sent_at` is recorded once this many messages are sent: about the most a killed worker can send
+# twice (it records after a whole alert, whose direction copies may go beyond).
 RECORD_EVERY = 20
 
 
@@ -291,12 +301,51 @@ def enqueue_delivery(alert_ids: list[int]) -> None:
 
 
 # --- The digest ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DigestEntry:
+    """One overdue thing that has no item (hence no alert clock), listed in the digest."""
+
+    sender: str
+    subject: str
+    received_at: datetime
+    due_at: datetime
+
+
+@dataclass(frozen=True)
+class DigestSection:
+    """A group of the digest contributed by another app: its title, entries and list page."""
+
+    title: str
+    entries: list[DigestEntry]
+    url: str
+    link_text: str
+
+
+# Functions `(now) -> DigestSection | None` that add a group to the digest, one query each.
+# A registry rather than an import: the apps that contribute (email_channel, for the emails
+# waiting in triage, which have no item yet but whose deadline runs from reception: issue 8)
+# import correspondence, so correspondence must not import them back; each registers its
+# function in its AppConfig.ready(), where the wiring is visible.
+_digest_sources: list[Callable[[datetime], DigestSection | None]] = []
+
+
+def digest_source_register(source: Callable[[datetime], DigestSection | None]) -> None:
+    if source not in _digest_sources:
+        _digest_sources.append(source)
+
+
+def digest_sections(now: datetime | None = None) -> list[DigestSection]:
+    """The digest's groups from the other apps that have something overdue."""
+    now = now or timezone.now()
+    return [section for source in _digest_sources if (section := source(now)) is not None]
+
+
 def digest_create(*, day: date) -> int | None:
-    """Raise the direction's digest of `day` when items are overdue; its id, None otherwise.
+    """Raise the direction's digest of `day` when anything is overdue; its id, None otherwise.
 
     One per day (a unique constraint): a second run on the same day creates nothing.
     """
-    if not overdue_items().exists():
+    if not overdue_items().exists() and not digest_sections():
         return None
     threshold = timezone.make_aware(datetime.combine(day, time.min))
     with connection.cursor() as cursor:
@@ -327,7 +376,10 @@ def overdue_items(now: datetime | None = None) -> QuerySet[IncomingItem]:
 @dataclass
 class Delivery:
     sent: list[int] = field(default_factory=list)
+    # Refused by every recipient (or nobody to write to): not sent, the reason on the alert.
     refused: dict[int, str] = field(default_factory=dict)
+    # Sent, but refused by some members of the direction: sent, and the reason on the alert.
+    partly_refused: dict[int, str] = field(default_factory=dict)
     cancelled: list[int] = field(default_factory=list)
 
 
@@ -354,11 +406,14 @@ _DELIVERY_FIELDS = (
 )
 
 
-def alerts_deliver(*, alert_ids: list[int], claimer: str) -> Delivery:
+def alerts_deliver(
+    *, alert_ids: list[int], claimer: str, retry_in: timedelta = timedelta(0)
+) -> Delivery:
     """Send the alerts `claimer` (a task id) can claim; see step 3 above.
 
     Raises TransientEmailError when the SMTP server is down or refuses for now: what was sent is
-    recorded, the rest released for the retry.
+    recorded, the rest stays claimed by `claimer` for `retry_in` (the task's backoff before its
+    retry) and RETRY_MARGIN.
     """
     now = timezone.now()
     claimable = Alert.objects.filter(
@@ -393,97 +448,184 @@ def alerts_deliver(*, alert_ids: list[int], claimer: str) -> Delivery:
         )
     cancelled = set(result.cancelled)
     to_send = [alert for alert in claimed if alert.pk not in cancelled]
+    # Until the retry: kept through the backoff (see `_unsent_after`), released on any other error.
+    hold_until = None
     try:
         _send(_build_messages(to_send, result), result)
+    except TransientEmailError:
+        hold_until = timezone.now() + retry_in + RETRY_MARGIN
+        raise
     finally:
         _record_refusals(result.refused)
         done = set(result.sent) | set(result.refused)
         unsent = [alert.pk for alert in to_send if alert.pk not in done]
         if unsent:
-            # Released for the retry, which may take them at once.
-            Alert.objects.filter(pk__in=unsent, sent_at=None).update(claimed_until=None)
+            _unsent_after(unsent, claimer=claimer, hold_until=hold_until)
     return result
 
 
-def _build_messages(alerts: list[Alert], result: Delivery) -> list[tuple[Alert, object]]:
+def _unsent_after(unsent: list[int], *, claimer: str, hold_until: datetime | None) -> None:
+    """Keep the claim on what an outage left unsent until the task's retry, or release it.
+
+    Released, the alerts would look lost to `redeliver_alerts` during the whole backoff: every
+    five minutes of an outage it would enqueue one more task, each retrying without limit, all
+    for the same alerts. Kept by the same claimer (the task's id, which its retry keeps), they
+    are the retry's at once and nobody else's until `hold_until`; if the retry is lost with its
+    worker, the claim expires and the redelivery sweep takes them over.
+    """
+    Alert.objects.filter(pk__in=unsent, sent_at=None, claimed_by=claimer).update(
+        claimed_until=hold_until
+    )
+
+
+# An alert and its emails: one for a gestionnaire's alert, one per member of the direction for
+# an escalation or a digest.
+Outgoing = tuple[Alert, list]
+
+
+def _build_messages(alerts: list[Alert], result: Delivery) -> list[Outgoing]:
     direction = None
-    digest_items = None
-    messages = []
+    digest_items = sections = None
+    outgoing = []
     with translation.override(settings.LANGUAGE_CODE):
         for alert in alerts:
             if alert.for_direction:
                 if direction is None:
-                    direction = direction_emails()
-                to = direction
+                    direction = direction_recipients()
+                # One message per member rather than one to all: the SMTP server's refusal of
+                # one address (smtplib raises only when all are refused) is then seen and
+                # recorded, and each copy keeps a Message-ID of its own, stable across resends.
+                recipients = [
+                    (recipient_message_id(alert.message_id, user_id=pk), address)
+                    for pk, address in direction
+                ]
+            elif alert.recipient.email:
+                recipients = [(alert.message_id, alert.recipient.email)]
             else:
-                to = [alert.recipient.email] if alert.recipient.email else []
-            if not to:
+                recipients = []
+            if not recipients:
                 # Nobody to write to is a configuration error a person must fix: not retried.
-                result.refused[alert.pk] = "no recipient email address"
+                result.refused[alert.pk] = _no_address_text(alert)
                 continue
-            if alert.kind == Alert.Kind.DIGEST:
-                if digest_items is None:
-                    digest_items = list(overdue_items())
-                message = build_digest_message(alert, digest_items, to=to)
-            else:
-                message = build_alert_message(alert, to=to)
-            messages.append((alert, message))
-    return messages
+            if alert.kind == Alert.Kind.DIGEST and digest_items is None:
+                digest_items, sections = list(overdue_items()), digest_sections()
+            messages = []
+            for message_id, address in recipients:
+                if alert.kind == Alert.Kind.DIGEST:
+                    message = build_digest_message(
+                        alert, digest_items, sections=sections, to=[address], message_id=message_id
+                    )
+                else:
+                    message = build_alert_message(alert, to=[address], message_id=message_id)
+                messages.append(message)
+            outgoing.append((alert, messages))
+    return outgoing
 
 
-def _send(messages: list[tuple[Alert, object]], result: Delivery) -> None:
-    if not messages:
+def _no_address_text(alert: Alert) -> str:
+    if alert.for_direction:
+        return gettext("No active member of the direction has an email address.")
+    return gettext("%(name)s has no email address.") % {
+        "name": alert.recipient.get_full_name() or alert.recipient.get_username()
+    }
+
+
+def _send(outgoing: list[Outgoing], result: Delivery) -> None:
+    """Send each alert's messages; an alert is sent once one of its recipients has accepted it."""
+    if not outgoing:
         return
     smtp = django_mail.get_connection()
-    recorded = 0
+    recorded = unrecorded_messages = 0
     try:
         smtp.open()
-        for alert, message in messages:
-            try:
-                smtp.send_messages([message])
-            except smtplib.SMTPRecipientsRefused as error:
-                result.refused[alert.pk] = str(error.recipients)
-                continue
-            except smtplib.SMTPResponseException as error:
-                if 500 <= error.smtp_code < 600:
-                    result.refused[alert.pk] = f"{error.smtp_code} {error.smtp_error!r}"
+        for alert, messages in outgoing:
+            accepted, refusals = 0, []
+            for message in messages:
+                try:
+                    smtp.send_messages([message])
+                except smtplib.SMTPRecipientsRefused as error:
+                    if not mail.is_permanent(error):
+                        raise TransientEmailError(str(error)) from error
+                    refusals.append(mail.refusals_text(error))
                     continue
-                raise TransientEmailError(str(error)) from error
+                except smtplib.SMTPResponseException as error:
+                    if not 500 <= error.smtp_code < 600:
+                        raise TransientEmailError(str(error)) from error
+                    refusals.append(
+                        mail.refusal_text(
+                            address=", ".join(message.to),
+                            code=error.smtp_code,
+                            message=error.smtp_error,
+                        )
+                    )
+                    continue
+                accepted += 1
+            if not accepted:
+                result.refused[alert.pk] = "; ".join(refusals)
+                continue
+            if refusals:
+                # Sent to the others; the refused addresses are kept for the direction to see.
+                result.partly_refused[alert.pk] = "; ".join(refusals)
             result.sent.append(alert.pk)
-            if len(result.sent) - recorded >= RECORD_EVERY:
-                recorded = _record_sent(result.sent, start=recorded)
+            unrecorded_messages += accepted
+            if unrecorded_messages >= RECORD_EVERY:
+                recorded, unrecorded_messages = _record_sent(result, start=recorded), 0
     except (smtplib.SMTPException, OSError) as error:
         raise TransientEmailError(str(error)) from error
     finally:
-        _record_sent(result.sent, start=recorded)
+        _record_sent(result, start=recorded)
         # After an outage the server is gone already: nothing to close cleanly.
         with contextlib.suppress(smtplib.SMTPException, OSError):
             smtp.close()
 
 
-def _record_sent(sent: list[int], *, start: int) -> int:
-    if len(sent) > start:
-        Alert.objects.filter(pk__in=sent[start:]).update(sent_at=timezone.now(), claimed_until=None)
-    return len(sent)
+def _record_sent(result: Delivery, *, start: int) -> int:
+    sent = result.sent[start:]
+    if sent:
+        Alert.objects.filter(pk__in=sent).update(sent_at=timezone.now(), claimed_until=None)
+        for pk in sent:
+            if pk in result.partly_refused:
+                error = result.partly_refused[pk]
+                logger.warning("Alert %s: email refused for some recipients: %s", pk, error)
+                Alert.objects.filter(pk=pk).update(email_error=error)
+    return len(result.sent)
 
 
 def _record_refusals(refused: dict[int, str]) -> None:
     for pk, error in refused.items():
         logger.warning("Alert %s: email refused permanently: %s", pk, error)
-        Alert.objects.filter(pk=pk, sent_at=None).update(
-            email_error=error or "refused", claimed_until=None
-        )
+        Alert.objects.filter(pk=pk, sent_at=None).update(email_error=error, claimed_until=None)
 
 
-def direction_emails() -> list[str]:
-    return list(
+def direction_recipients() -> list[tuple[int, str]]:
+    """(user id, address) of every active member of the direction with an email address.
+
+    An address shared by two accounts gets one copy, the first account's.
+    """
+    members = (
         get_user_model()
         .objects.filter(groups__name=Role.DIRECTION, is_active=True)
         .exclude(email="")
         .order_by("pk")
-        .values_list("email", flat=True)
+        .values_list("pk", "email")
         .distinct()
     )
+    seen, recipients = set(), []
+    for pk, address in members:
+        if address.lower() not in seen:
+            seen.add(address.lower())
+            recipients.append((pk, address))
+    return recipients
+
+
+def recipient_message_id(message_id: str, *, user_id: int) -> str:
+    """The Message-ID of the copy of a direction's alert sent to one member.
+
+    Derived from the alert's own (unique) Message-ID and the member's id: stable when resent,
+    unique per alert and member, and never another alert's (those have no `.u<id>` part).
+    """
+    local, domain = message_id.strip("<>").rsplit("@", 1)
+    return f"<{local}.u{user_id}@{domain}>"
 
 
 def _item_url(item: IncomingItem) -> str:
@@ -493,11 +635,14 @@ def _item_url(item: IncomingItem) -> str:
 SHORT_DATE = "%d/%m/%Y %H:%M"  # date_format's "d/m/Y H:i"
 
 
-def alert_headers(alert: Alert) -> dict[str, str]:
-    return {"Message-ID": alert.message_id, "X-Gerance-Alert": f"{alert.kind} {alert.pk}"}
+def alert_headers(alert: Alert, *, message_id: str | None = None) -> dict[str, str]:
+    return {
+        "Message-ID": message_id or alert.message_id,
+        "X-Gerance-Alert": f"{alert.kind} {alert.pk}",
+    }
 
 
-def build_alert_message(alert: Alert, *, to: list[str]):
+def build_alert_message(alert: Alert, *, to: list[str], message_id: str | None = None):
     """The email of an alert. What the three templates show is worked out here, once."""
     item, now = alert.item, timezone.now()
     due = timezone.localtime(item.due_at)
@@ -523,27 +668,36 @@ def build_alert_message(alert: Alert, *, to: list[str]):
             "agency": settings.AGENCY_NAME,
         },
         to=to,
-        headers=alert_headers(alert),
+        headers=alert_headers(alert, message_id=message_id),
     )
 
 
-def build_digest_message(alert: Alert, items: list[IncomingItem], *, to: list[str]):
+def build_digest_message(
+    alert: Alert,
+    items: list[IncomingItem],
+    *,
+    to: list[str],
+    sections: list[DigestSection] | None = None,
+    message_id: str | None = None,
+):
     groups: dict[int, dict] = {}
     for item in items:
         group = groups.setdefault(item.assigned_to_id, {"user": item.assigned_to, "items": []})
         group["items"].append({"item": item, "url": _item_url(item)})
+    sections = sections or []
     return emails.build(
         "alert-digest",
         {
             "alert": alert,
             "groups": list(groups.values()),
-            "count": len(items),
+            "sections": sections,
+            "count": len(items) + sum(len(section.entries) for section in sections),
             "now": timezone.now(),
             "alerts_url": settings.SITE_URL + reverse("correspondence:alerts"),
             "agency": settings.AGENCY_NAME,
         },
         to=to,
-        headers=alert_headers(alert),
+        headers=alert_headers(alert, message_id=message_id),
     )
 
 

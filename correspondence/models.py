@@ -266,6 +266,8 @@ class Reply(models.Model):
     email_sent_at = models.DateTimeField(_("email sent at"), null=True, blank=True)
     # Claim marker of the worker sending the email (see correspondence.mail).
     email_claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
+    # The task holding the claim: its retry after an outage takes the reply back at once.
+    email_claimed_by = models.CharField(max_length=64, blank=True, default="", editable=False)
     email_error = models.TextField(_("email error"), blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"

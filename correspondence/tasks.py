@@ -3,20 +3,44 @@ import uuid
 from datetime import timedelta
 
 from celery import shared_task
+from celery.utils.time import get_exponential_backoff_interval
 from django.utils import timezone
 
 from correspondence import alerts, mail
 
 
-@shared_task(
-    autoretry_for=(mail.TransientEmailError,),
-    retry_backoff=30,
-    retry_backoff_max=1800,
-    retry_jitter=True,
-    max_retries=None,  # an SMTP outage delays the reply, it never drops it
-)
-def deliver_reply_email(reply_id: int) -> bool:
-    return mail.reply_deliver_email(reply_id=reply_id)
+def backoff(task, *, factor: int, maximum: int) -> int:
+    """Seconds before the next retry of `task`: exponential, with full jitter, as autoretry does.
+
+    Computed before the attempt rather than left to autoretry, because the service must know it:
+    after an outage it keeps its claim for that long, so that the retry (same task id) takes the
+    work back at once and the redelivery sweeps leave it alone meanwhile.
+    """
+    return get_exponential_backoff_interval(
+        factor=factor, retries=task.request.retries, maximum=maximum, full_jitter=True
+    )
+
+
+def claimer_of(task) -> str:
+    # The task's id is the claim's owner: kept by its retries, and by the same message
+    # redelivered after its worker died (late ack), which take their work over at once.
+    return task.request.id or uuid.uuid4().hex
+
+
+# Backoff of deliver_reply_email after an outage: 30 s, 1 min, 2 min… up to 30 minutes, jittered.
+REPLY_RETRY_BACKOFF = 30
+REPLY_RETRY_BACKOFF_MAX = 1800
+
+
+@shared_task(bind=True, max_retries=None)  # an SMTP outage delays the reply, it never drops it
+def deliver_reply_email(self, reply_id: int) -> bool:
+    countdown = backoff(self, factor=REPLY_RETRY_BACKOFF, maximum=REPLY_RETRY_BACKOFF_MAX)
+    try:
+        return mail.reply_deliver_email(
+            reply_id=reply_id, claimer=claimer_of(self), retry_in=timedelta(seconds=countdown)
+        )
+    except mail.TransientEmailError as error:
+        raise self.retry(exc=error, countdown=countdown) from error
 
 
 @shared_task
@@ -42,21 +66,26 @@ def sweep_alerts() -> int:
             return created
 
 
+# Backoff of deliver_alerts after an outage: 15 s, 30 s, 60 s… up to 10 minutes, with jitter.
+ALERT_RETRY_BACKOFF = 15
+ALERT_RETRY_BACKOFF_MAX = 600
+
+
 @shared_task(
     bind=True,
     # Nobody reads its result: not stored, and not subscribed to by the sweep that enqueues it.
     ignore_result=True,
-    autoretry_for=(mail.TransientEmailError,),
-    retry_backoff=15,
-    retry_backoff_max=600,
-    retry_jitter=True,
     max_retries=None,  # an SMTP outage delays the alerts, it never drops them
 )
 def deliver_alerts(self, alert_ids: list[int]) -> int:
-    # The task's id is the claim's owner: the same message redelivered after its worker died
-    # (late ack) takes its alerts over at once instead of waiting for the claim to expire.
-    claimer = self.request.id or uuid.uuid4().hex
-    return len(alerts.alerts_deliver(alert_ids=alert_ids, claimer=claimer).sent)
+    countdown = backoff(self, factor=ALERT_RETRY_BACKOFF, maximum=ALERT_RETRY_BACKOFF_MAX)
+    try:
+        delivery = alerts.alerts_deliver(
+            alert_ids=alert_ids, claimer=claimer_of(self), retry_in=timedelta(seconds=countdown)
+        )
+    except mail.TransientEmailError as error:
+        raise self.retry(exc=error, countdown=countdown) from error
+    return len(delivery.sent)
 
 
 @shared_task

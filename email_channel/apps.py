@@ -8,3 +8,10 @@ class EmailChannelConfig(AppConfig):
     name = "email_channel"
     label = "mailbox"
     verbose_name = _("Email channel")
+
+    def ready(self) -> None:
+        from correspondence.alerts import digest_source_register
+        from email_channel.digest import overdue_triage_section
+
+        # R8: the emails waiting in triage are in the direction's digest (see email_channel.digest).
+        digest_source_register(overdue_triage_section)

@@ -95,7 +95,8 @@ class Mailbox:
         return "250 Message accepted"
 
     def message_ids(self) -> list[str]:
-        return [message["Message-ID"] for message in self.messages]
+        # Unfolded (RFC 5322, 2.2.3): a long Message-ID header is folded before the id, legally.
+        return ["".join(message["Message-ID"].split()) for message in self.messages]
 
 
 def free_port() -> int:

@@ -38,6 +38,19 @@ def deliver(alert_ids, moment=None, claimer="task-1"):
         return alerts.alerts_deliver(alert_ids=alert_ids, claimer=claimer)
 
 
+def run_as_task(task, *args, task_id: str, retries: int = 0):
+    """Run a bound task as a worker runs its message `task_id`, at its `retries`th retry.
+
+    Called directly, a task has no id (each call would claim as a stranger), and its
+    `self.retry()` raises the error it retries on, as a worker would log it.
+    """
+    task.push_request(id=task_id, retries=retries)
+    try:
+        return task.run(*args)
+    finally:
+        task.pop_request()
+
+
 def subject_of(message) -> str:
     return str(make_header(decode_header(message["Subject"])))
 
@@ -102,14 +115,85 @@ def test_the_escalation_goes_to_every_member_of_the_direction(
 
     UserFactory(username="anne", roles=[Role.DIRECTION])
     UserFactory(username="nomail", email="", roles=[Role.DIRECTION])
+    UserFactory(username="paul2", email="Paul@agence.example", roles=[Role.DIRECTION])  # 1 copy
     ids = raise_alerts(clock.escalate_at)
     escalation = Alert.objects.get(pk__in=ids, kind="escalation")
 
     deliver([escalation.pk])
 
-    [sent] = smtp_server.messages
-    assert sorted(sent["To"].split(", ")) == ["anne@agence.example", "paul@agence.example"]
-    assert "Claire Martin" in body_of(sent)  # the gestionnaire in charge
+    # One message each, so that a refusal of one address is seen (see the test below).
+    sent = {message["To"]: message for message in smtp_server.messages}
+    assert sorted(sent) == ["anne@agence.example", "paul@agence.example"]
+    assert all("Claire Martin" in body_of(m) for m in sent.values())  # the gestionnaire in charge
+    escalation.refresh_from_db()
+    assert escalation.sent_at is not None and escalation.email_error == ""
+
+
+def test_each_member_s_copy_has_its_own_message_id_the_same_when_resent(
+    smtp_server, item, direction, clock, settings
+):
+    from accounts.roles import Role
+    from tests.factories import UserFactory
+
+    # Long enough for the header to be folded before the id, as large ids would make it.
+    settings.EMAIL_MESSAGE_ID_DOMAIN = "alertes.agence-de-gestion-immobiliere.example"
+    anne = UserFactory(username="anne", roles=[Role.DIRECTION])
+    ids = raise_alerts(clock.escalate_at)
+    escalation = Alert.objects.get(pk__in=ids, kind="escalation")
+
+    deliver([escalation.pk])
+    # A worker dies after the server accepted them, before `sent_at` is recorded: resent.
+    Alert.objects.filter(pk=escalation.pk).update(sent_at=None)
+    deliver([escalation.pk], claimer="task-2")
+
+    first, second = smtp_server.message_ids()[:2], smtp_server.message_ids()[2:]
+    assert first == second  # the same copies, the same Message-IDs: de-duplicable
+    local, domain = escalation.message_id.strip("<>").rsplit("@", 1)
+    assert first == [f"<{local}.u{direction.pk}@{domain}>", f"<{local}.u{anne.pk}@{domain}>"]
+    assert escalation.message_id not in first  # nor any other alert's: those have no `.u` part
+
+
+def test_a_director_s_refused_address_is_recorded_and_the_others_get_the_escalation(
+    smtp_server, item, direction, clock, as_user
+):
+    from accounts.roles import Role
+    from tests.factories import UserFactory
+
+    UserFactory(username="anne", email="anne@ancienne.example", roles=[Role.DIRECTION])
+    smtp_server.refused_addresses["anne@ancienne.example"] = "550 5.1.1 Utilisateur inconnu"
+    ids = raise_alerts(clock.escalate_at)
+    escalation = Alert.objects.get(pk__in=ids, kind="escalation")
+
+    result = deliver([escalation.pk])
+
+    assert result.sent == [escalation.pk] and result.partly_refused.keys() == {escalation.pk}
+    assert [m["To"] for m in smtp_server.messages] == ["paul@agence.example"]
+    escalation.refresh_from_db()
+    assert escalation.sent_at is not None  # Paul has it
+    assert escalation.email_error == (
+        "anne@ancienne.example : adresse refusée par le serveur de messagerie "
+        "(550 5.1.1 Utilisateur inconnu)"
+    )
+    # Neither sent again nor lost: done, with the refusal for the direction to see.
+    assert deliver([escalation.pk], claimer="task-2").sent == []
+    assert alerts.undelivered_alert_ids(older_than=timedelta(0)) == []
+    response = as_user(direction).get("/courrier/alertes/?refused=1")
+    assert [alert.pk for alert in response.context["page"]] == [escalation.pk]
+    page = response.content.decode()
+    assert "refusé pour certains destinataires" in page
+    assert "anne@ancienne.example : adresse refusée" in page
+
+
+def test_a_temporary_refusal_of_a_recipient_is_retried_not_recorded(smtp_server, item, clock):
+    ids = raise_alerts(clock.warn_at)
+    smtp_server.refused_addresses["claire@agence.example"] = "452 4.2.2 Boîte pleine"
+
+    with pytest.raises(TransientEmailError):
+        deliver(ids, moment=clock.warn_at)
+
+    alert = Alert.objects.get(pk=ids[0])
+    assert alert.email_error == "" and alert.sent_at is None
+    assert alert.claimed_by == "task-1"  # kept for the retry
 
 
 def test_it_records_a_permanent_refusal_and_delivers_the_others(
@@ -125,7 +209,10 @@ def test_it_records_a_permanent_refusal_and_delivers_the_others(
     assert len(result.sent) == 1 and len(result.refused) == 1
     assert [m["To"] for m in smtp_server.messages] == ["claire@agence.example"]
     refused = Alert.objects.get(recipient=other_gestionnaire)
-    assert "Adresse inconnue" in refused.email_error
+    assert refused.email_error == (
+        "marc@agence.example : adresse refusée par le serveur de messagerie "
+        "(550 5.1.1 Adresse inconnue)"
+    )
     assert refused.sent_at is None and refused.claimed_until is None
     # Not retried: neither by the task again nor by the redelivery sweep.
     assert deliver(ids).sent == []
@@ -139,7 +226,18 @@ def test_an_alert_without_any_address_is_refused_for_a_person_to_fix(smtp_server
     deliver([escalation.pk])
 
     escalation.refresh_from_db()
-    assert escalation.email_error == "no recipient email address"
+    assert escalation.email_error == ("Aucun membre actif de la direction n’a d’adresse e-mail.")
+
+
+def test_a_gestionnaire_without_an_address_is_named_in_the_refusal(
+    smtp_server, item, clock, gestionnaire
+):
+    type(gestionnaire).objects.filter(pk=gestionnaire.pk).update(email="")
+    ids = raise_alerts(clock.warn_at)
+
+    deliver(ids)
+
+    assert Alert.objects.get(pk=ids[0]).email_error == "Claire Martin n’a pas d’adresse e-mail."
 
 
 def test_the_smtp_server_stopped_during_delivery_then_restarted_loses_and_repeats_nothing(
@@ -160,15 +258,18 @@ def test_the_smtp_server_stopped_during_delivery_then_restarted_loses_and_repeat
 
     smtp_server.on_message = stop_at_the_101st
     with pytest.raises(TransientEmailError):
-        tasks.deliver_alerts(ids)
+        run_as_task(tasks.deliver_alerts, ids, task_id="task-1")
     stopped.wait(5)
     assert Alert.objects.filter(sent_at__isnull=False).count() == 100
-    assert Alert.objects.filter(claimed_until__isnull=False).count() == 0  # released for a retry
+    # The other 200 stay the task's until its retry: nobody else takes them meanwhile.
+    held = Alert.objects.filter(sent_at=None)
+    assert held.filter(claimed_by="task-1", claimed_until__gt=timezone.now()).count() == 200
+    assert alerts.undelivered_alert_ids(older_than=timedelta(0)) == []
 
     with pytest.raises(TransientEmailError):  # the retry while the server is down
-        tasks.deliver_alerts(ids)
+        run_as_task(tasks.deliver_alerts, ids, task_id="task-1", retries=1)
     smtp_server.server.start()  # back, on the same port
-    assert tasks.deliver_alerts(ids) == 200
+    assert run_as_task(tasks.deliver_alerts, ids, task_id="task-1", retries=2) == 200
 
     sent_ids = smtp_server.message_ids()
     assert len(sent_ids) == 300
@@ -201,6 +302,75 @@ def test_a_claim_left_by_a_dead_worker_expires_and_the_redelivery_sweep_finds_it
     assert alerts.undelivered_alert_ids(older_than=timedelta(minutes=2)) == ids
     assert len(deliver(ids, moment=timezone.now(), claimer="task-B").sent) == 1
     assert alerts.undelivered_alert_ids(older_than=timedelta(minutes=2)) == []
+
+
+# --- An SMTP outage: the task's own retry, not the redelivery sweep -----------------------------
+@pytest.fixture
+def outage(smtp_server, item, clock, monkeypatch):
+    """The warning's delivery by task-1 failed at 21:01 with the server down; retry in 8 min.
+
+    Yields the moment of the failure; `enqueued` collects what the redelivery sweep hands on.
+    """
+    ids = raise_alerts(clock.warn_at)
+    smtp_server.server.stop()
+    failed_at = clock.warn_at + timedelta(minutes=1)
+    with time_machine.travel(failed_at, tick=False), pytest.raises(TransientEmailError):
+        alerts.alerts_deliver(alert_ids=ids, claimer="task-1", retry_in=timedelta(minutes=8))
+    enqueued = []
+    monkeypatch.setattr(alerts, "enqueue_delivery", enqueued.extend)
+    return {"ids": ids, "failed_at": failed_at, "enqueued": enqueued, "smtp": smtp_server}
+
+
+def test_an_outage_keeps_the_claim_through_the_backoff_so_no_task_piles_up(outage):
+    [alert] = Alert.objects.filter(pk__in=outage["ids"])
+    hold_until = outage["failed_at"] + timedelta(minutes=8) + alerts.RETRY_MARGIN
+    assert alert.claimed_by == "task-1" and alert.claimed_until == hold_until
+    # Every redelivery sweep of the backoff (beat's, every 5 minutes) leaves the alert alone.
+    for minutes in (2, 5, 10, 13):
+        moment = outage["failed_at"] + timedelta(minutes=minutes) - timedelta(seconds=1)
+        with time_machine.travel(moment, tick=False):
+            assert tasks.redeliver_alerts() == 0
+    assert outage["enqueued"] == []
+
+
+def test_the_retry_of_the_same_task_delivers_what_the_outage_left(outage):
+    outage["smtp"].server.start()  # back, on the same port
+    retry_at = outage["failed_at"] + timedelta(minutes=8)
+
+    assert deliver(outage["ids"], moment=retry_at, claimer="task-2").sent == []  # not another's
+    assert deliver(outage["ids"], moment=retry_at, claimer="task-1").sent == outage["ids"]
+    assert len(outage["smtp"].messages) == 1
+
+
+def test_a_retry_lost_with_its_worker_is_redelivered_once_the_claim_expires(outage):
+    outage["smtp"].server.start()
+    expired = outage["failed_at"] + timedelta(minutes=8) + alerts.RETRY_MARGIN
+    expired += timedelta(seconds=1)
+
+    with time_machine.travel(expired, tick=False):
+        assert tasks.redeliver_alerts() == 1
+    assert outage["enqueued"] == outage["ids"]
+    assert deliver(outage["ids"], moment=expired, claimer="task-2").sent == outage["ids"]
+    assert len(outage["smtp"].messages) == 1
+
+
+def test_the_task_keeps_the_claim_for_its_own_backoff(smtp_server, item, clock, monkeypatch):
+    ids = raise_alerts(clock.warn_at)
+    smtp_server.server.stop()
+    asked = {}
+
+    def fixed_backoff(*, factor, retries, maximum, full_jitter):
+        asked.update(factor=factor, retries=retries, maximum=maximum)
+        return 240
+
+    monkeypatch.setattr(tasks, "get_exponential_backoff_interval", fixed_backoff)
+    with time_machine.travel(clock.warn_at, tick=False), pytest.raises(TransientEmailError):
+        run_as_task(tasks.deliver_alerts, ids, task_id="task-9", retries=3)
+
+    assert asked == {"factor": 15, "retries": 3, "maximum": 600}
+    alert = Alert.objects.get(pk=ids[0])
+    assert alert.claimed_by == "task-9"
+    assert alert.claimed_until == clock.warn_at + timedelta(seconds=240) + alerts.RETRY_MARGIN
 
 
 def test_the_redelivery_task_run_twice_sends_each_alert_once(smtp_server, item, monkeypatch, clock):

@@ -145,6 +145,44 @@ def test_beat_s_sweep_through_a_real_worker_puts_the_warning_in_the_smtp_server_
     assert len(smtp_server.messages) == 1
 
 
+def test_an_smtp_outage_is_retried_by_the_same_task_and_never_looks_lost(
+    worker, smtp_server, gestionnaire, dossier, notary, no_delivery, monkeypatch
+):
+    # A backoff of 1, 2, 4 seconds instead of 15, 30, 60: the worker runs in this process.
+    monkeypatch.setattr(tasks, "ALERT_RETRY_BACKOFF", 1)
+    monkeypatch.setattr(tasks, "ALERT_RETRY_BACKOFF_MAX", 4)
+    attempts = []
+    original = alerts.alerts_deliver
+
+    def counted(**kwargs):
+        attempts.append(kwargs["claimer"])
+        return original(**kwargs)
+
+    monkeypatch.setattr(alerts, "alerts_deliver", counted)
+    make_items(
+        3,
+        gestionnaire=gestionnaire,
+        dossier=dossier,
+        sender=notary,
+        received_at=timezone.now() - timedelta(hours=37),
+    )
+    ids = alerts.alerts_sweep().alert_ids
+    smtp_server.server.stop()
+
+    task = tasks.deliver_alerts.delay(ids)
+    assert wait_for(lambda: len(attempts) >= 3)  # the first attempt and two retries failed
+    # Meanwhile the alerts are the task's: the redelivery sweep sees nothing lost.
+    assert Alert.objects.filter(claimed_by=task.id, claimed_until__gt=timezone.now()).count() == 3
+    assert alerts.undelivered_alert_ids(older_than=timedelta(0)) == []
+    smtp_server.server.start()  # back, on the same port
+
+    assert wait_for(lambda: not Alert.objects.filter(sent_at=None).exists())
+    assert set(attempts) == {task.id}  # one task, retried: nothing else enqueued
+    assert sorted(smtp_server.message_ids()) == sorted(
+        Alert.objects.values_list("message_id", flat=True)
+    )
+
+
 # --- A worker killed in the middle of a send -------------------------------------------------
 def _start_worker_process(smtp_port: int, log_path) -> subprocess.Popen:
     database = connection.settings_dict

@@ -169,43 +169,104 @@ def test_a_bad_setting_stops_the_start_up_naming_its_variable(variable, value):
     assert variable in result.stderr
 
 
+def _register_letter(*, received, subject, gestionnaire, dossier, notary, at):
+    with time_machine.travel(at, tick=False):
+        return services.item_register(
+            channel=Channel.LETTER,
+            received_at=received,
+            sender=notary,
+            dossier=dossier,
+            subject=subject,
+            points=["Copie du bail"],
+            assigned_to=gestionnaire,
+            by=gestionnaire,
+        )
+
+
 @pytest.mark.django_db
 def test_changing_the_calendar_never_moves_a_deadline_already_set(
+    settings, gestionnaire, other_gestionnaire, dossier, notary
+):
+    from correspondence import alerts
+    from correspondence.models import Alert, AlertClock
+    from tests.correspondence.conftest import pdf_file
+
+    received = datetime(2026, 11, 27, 18, 0, tzinfo=PARIS)  # a Friday evening
+    item = _register_letter(
+        received=received,
+        subject="Succession Dupont",
+        gestionnaire=gestionnaire,
+        dossier=dossier,
+        notary=notary,
+        at=received + timedelta(minutes=1),
+    )
+    clock = item.alert_clock
+    stored = (clock.warn_at, item.due_at, clock.escalate_at)
+    # Elapsed hours: the warning after 54 of 72 hours, the deadline on Monday, the escalation a
+    # day later.
+    assert [timezone.localtime(moment) for moment in stored] == [
+        datetime(2026, 11, 30, 0, 0, tzinfo=PARIS),
+        datetime(2026, 11, 30, 18, 0, tzinfo=PARIS),
+        datetime(2026, 12, 1, 18, 0, tzinfo=PARIS),
+    ]
+
+    # Every setting the thresholds were computed from changes...
+    settings.CORRESPONDENCE_CALENDAR = "working_days"
+    settings.ALERT_WARNING_SHARE = 0.5
+    settings.ALERT_ESCALATION_HOURS = 48
+
+    def thresholds():
+        item.refresh_from_db()
+        clock = AlertClock.objects.filter(item=item).first()
+        return clock and (clock.warn_at, item.due_at, clock.escalate_at)
+
+    # ...then everything that touches an open item or its clock runs: the sweep at each stored
+    # threshold, the scan filed, the start, a reassignment.
+    with time_machine.travel(stored[0], tick=False):
+        [warning] = alerts.alerts_sweep().alert_ids
+        assert thresholds() == stored
+        services.item_file_original(item=item, file=pdf_file(), by=gestionnaire)
+        services.item_start(item=item, by=gestionnaire)
+        services.item_assign(item=item, to=other_gestionnaire, by=gestionnaire)
+        assert thresholds() == stored
+    with time_machine.travel(stored[1] - timedelta(seconds=1), tick=False):
+        assert alerts.alerts_sweep().alert_ids == []  # not a second early
+    with time_machine.travel(stored[1], tick=False):
+        [overdue] = alerts.alerts_sweep().alert_ids
+        assert thresholds() == stored
+    with time_machine.travel(stored[2] - timedelta(seconds=1), tick=False):
+        assert alerts.alerts_sweep().alert_ids == []
+        services.item_assign(item=item, to=gestionnaire, by=other_gestionnaire)
+        assert thresholds() == stored
+    with time_machine.travel(stored[2], tick=False):
+        [escalation] = alerts.alerts_sweep().alert_ids
+
+    # The alerts came at the thresholds set at registration, to the gestionnaire of the moment.
+    raised = {alert.kind: alert for alert in Alert.objects.filter(item=item)}
+    assert raised["warning"].pk == warning and raised["warning"].threshold_at == stored[0]
+    assert raised["overdue"].pk == overdue and raised["overdue"].threshold_at == stored[1]
+    assert raised["escalation"].pk == escalation and raised["escalation"].threshold_at == stored[2]
+    assert raised["warning"].recipient == gestionnaire
+    assert raised["overdue"].recipient == other_gestionnaire
+    item.refresh_from_db()
+    assert item.due_at == stored[1]
+    assert thresholds() is None  # the clock is done once escalated
+
+
+@pytest.mark.django_db
+def test_an_item_registered_after_the_change_follows_the_new_calendar(
     settings, gestionnaire, dossier, notary
 ):
     received = datetime(2026, 11, 27, 18, 0, tzinfo=PARIS)  # a Friday evening
-    with time_machine.travel(received + timedelta(minutes=1), tick=False):
-        item = services.item_register(
-            channel=Channel.LETTER,
-            received_at=received,
-            sender=notary,
-            dossier=dossier,
-            subject="Succession Dupont",
-            points=["Copie du bail"],
-            assigned_to=gestionnaire,
-            by=gestionnaire,
-        )
-    clock = item.alert_clock
-    stored = (clock.warn_at, item.due_at, clock.escalate_at)
-
     settings.CORRESPONDENCE_CALENDAR = "working_days"
-    item.refresh_from_db()
-    clock.refresh_from_db()
-
-    assert (clock.warn_at, item.due_at, clock.escalate_at) == stored
-    assert timezone.localtime(item.due_at) == datetime(2026, 11, 30, 18, 0, tzinfo=PARIS)
-    # A new item, registered after the change, follows the new calendar.
-    with time_machine.travel(received + timedelta(minutes=2), tick=False):
-        later = services.item_register(
-            channel=Channel.LETTER,
-            received_at=received,
-            sender=notary,
-            dossier=dossier,
-            subject="Succession Dupont (relance)",
-            points=["Copie du bail"],
-            assigned_to=gestionnaire,
-            by=gestionnaire,
-        )
+    later = _register_letter(
+        received=received,
+        subject="Succession Dupont (relance)",
+        gestionnaire=gestionnaire,
+        dossier=dossier,
+        notary=notary,
+        at=received + timedelta(minutes=2),
+    )
     assert timezone.localtime(later.due_at) == datetime(2026, 12, 2, 18, 0, tzinfo=PARIS)
     # Its warning comes once three quarters of the working hours have gone (54 of 72).
     assert timezone.localtime(later.alert_clock.warn_at) == datetime(

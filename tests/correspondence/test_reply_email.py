@@ -4,6 +4,7 @@ from datetime import timedelta
 from email import message_from_bytes
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from correspondence import mail, services, tasks
@@ -67,7 +68,10 @@ def test_it_records_a_permanent_refusal_and_does_not_retry(smtp_server, email_re
     assert tasks.deliver_reply_email(email_reply.pk) is False
 
     email_reply.refresh_from_db()
-    assert "Adresse inconnue" in email_reply.email_error
+    assert email_reply.email_error == (
+        "notaire@exemple.fr : adresse refusée par le serveur de messagerie "
+        "(550 5.1.1 Adresse inconnue)"
+    )
     assert email_reply.email_sent_at is None
     assert mail.unsent_reply_ids(older_than=timedelta(0)) == []
 
@@ -81,7 +85,83 @@ def test_it_retries_when_the_smtp_server_is_down(settings, email_reply):
 
     email_reply.refresh_from_db()
     assert email_reply.email_sent_at is None and email_reply.email_error == ""
-    assert email_reply.email_claimed_until is None  # released: the retry may take it at once
+
+
+# --- An SMTP outage: the task's own retry, not the redelivery sweep -----------------------------
+@pytest.fixture
+def outage(smtp_server, email_reply, monkeypatch):
+    """The reply's delivery by task-1 failed at `failed_at` with the server down; retry in 8 min.
+
+    `enqueued` collects what the redelivery sweep hands on.
+    """
+    smtp_server.server.stop()
+    failed_at = timezone.now()
+    with time_machine.travel(failed_at, tick=False), pytest.raises(mail.TransientEmailError):
+        mail.reply_deliver_email(
+            reply_id=email_reply.pk, claimer="task-1", retry_in=timedelta(minutes=8)
+        )
+    enqueued = []
+    monkeypatch.setattr(tasks.deliver_reply_email, "delay", enqueued.append)
+    Reply.objects.filter(pk=email_reply.pk).update(created_at=failed_at - timedelta(minutes=5))
+    return {"reply": email_reply, "failed_at": failed_at, "enqueued": enqueued, "smtp": smtp_server}
+
+
+def test_an_outage_keeps_the_reply_s_claim_through_the_backoff(outage):
+    reply = Reply.objects.get(pk=outage["reply"].pk)
+    hold_until = outage["failed_at"] + timedelta(minutes=8) + mail.RETRY_MARGIN
+    assert reply.email_claimed_by == "task-1" and reply.email_claimed_until == hold_until
+    # Every redelivery sweep of the backoff (beat's, every 5 minutes) leaves the reply alone.
+    for minutes in (2, 5, 10, 13):
+        moment = outage["failed_at"] + timedelta(minutes=minutes) - timedelta(seconds=1)
+        with time_machine.travel(moment, tick=False):
+            assert tasks.sweep_unsent_replies() == 0
+    assert outage["enqueued"] == []
+
+
+def test_the_retry_of_the_same_task_sends_the_reply(outage):
+    outage["smtp"].server.start()  # back, on the same port
+    pk = outage["reply"].pk
+    with time_machine.travel(outage["failed_at"] + timedelta(minutes=8), tick=False):
+        assert mail.reply_deliver_email(reply_id=pk, claimer="task-2") is False  # not another's
+        assert mail.reply_deliver_email(reply_id=pk, claimer="task-1") is True
+
+    assert len(outage["smtp"].messages) == 1
+
+
+def test_a_reply_s_retry_lost_with_its_worker_is_redelivered_once_the_claim_expires(outage):
+    outage["smtp"].server.start()
+    pk = outage["reply"].pk
+    expired = outage["failed_at"] + timedelta(minutes=8) + mail.RETRY_MARGIN
+    expired += timedelta(seconds=1)
+
+    with time_machine.travel(expired, tick=False):
+        assert tasks.sweep_unsent_replies() == 1
+        assert outage["enqueued"] == [pk]
+        assert mail.reply_deliver_email(reply_id=pk, claimer="task-2") is True
+    assert len(outage["smtp"].messages) == 1
+
+
+def test_the_reply_task_keeps_the_claim_for_its_own_backoff(smtp_server, email_reply, monkeypatch):
+    smtp_server.server.stop()
+    asked = {}
+
+    def fixed_backoff(*, factor, retries, maximum, full_jitter):
+        asked.update(factor=factor, retries=retries, maximum=maximum)
+        return 240
+
+    monkeypatch.setattr(tasks, "get_exponential_backoff_interval", fixed_backoff)
+    now = timezone.now()
+    tasks.deliver_reply_email.push_request(id="task-9", retries=2)
+    try:
+        with time_machine.travel(now, tick=False), pytest.raises(mail.TransientEmailError):
+            tasks.deliver_reply_email.run(email_reply.pk)
+    finally:
+        tasks.deliver_reply_email.pop_request()
+
+    assert asked == {"factor": 30, "retries": 2, "maximum": 1800}
+    email_reply.refresh_from_db()
+    assert email_reply.email_claimed_by == "task-9"
+    assert email_reply.email_claimed_until == now + timedelta(seconds=240) + mail.RETRY_MARGIN
 
 
 def test_it_leaves_a_claimed_reply_to_its_worker(smtp_server, email_reply):
