@@ -90,7 +90,7 @@ def reply_headers(reply: Reply) -> dict[str, str]:
     if reply.item.message_id:
         # The intervenant's mail client threads our answer under their message.
         headers["In-Reply-To"] = reply.item.message_id
-        headers["References"] = reply.item.message_id
+        headers["References"] = f"{reply.item.references} {reply.item.message_id}".strip()
     if reply_to := _mailbox_address(reply.item):
         headers["Reply-To"] = reply_to
     return headers

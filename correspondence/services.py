@@ -270,12 +270,21 @@ def item_register(
     return item
 
 
-def email_message_id(file) -> str:
-    """The Message-ID header of an .eml (read from its header block), or ""."""
+# Enough of a long conversation for any mail client to thread it: RFC 5322 lets a References
+# header be trimmed, keeping the first id (the conversation's start) and the latest ones.
+MAX_REFERENCES = 20
+
+
+def email_thread_ids(file) -> tuple[str, str]:
+    """The Message-ID and the References of an .eml (read from its header block), or ""."""
     file.seek(0)
-    message_id = BytesHeaderParser().parse(file).get("Message-ID", "")
+    headers = BytesHeaderParser().parse(file)
     file.seek(0)
-    return str(message_id).strip()[:255]
+    message_id = str(headers.get("Message-ID", "")).replace("\x00", "").strip()[:255]
+    ids = str(headers.get("References", "")).replace("\x00", "").split()
+    if len(ids) > MAX_REFERENCES:
+        ids = ids[:1] + ids[-(MAX_REFERENCES - 1) :]
+    return message_id, " ".join(ids)
 
 
 def item_prepare_original(draft: ItemDraft, *, file, document: Document) -> None:
@@ -288,7 +297,7 @@ def item_prepare_original(draft: ItemDraft, *, file, document: Document) -> None
         and not item.message_id
         and document.content_type == "message/rfc822"
     ):
-        item.message_id = email_message_id(file)
+        item.message_id, item.references = email_thread_ids(file)
 
 
 def item_file_original(*, item: IncomingItem, file, by) -> None:
@@ -305,10 +314,12 @@ def item_file_original(*, item: IncomingItem, file, by) -> None:
         and document.content_type == "message/rfc822"
     ):
         with document.file.open("rb") as stored:
-            message_id = email_message_id(stored)
+            message_id, references = email_thread_ids(stored)
         if message_id:
-            IncomingItem.objects.filter(pk=item.pk, message_id="").update(message_id=message_id)
-            item.message_id = message_id
+            IncomingItem.objects.filter(pk=item.pk, message_id="").update(
+                message_id=message_id, references=references
+            )
+            item.message_id, item.references = message_id, references
 
 
 def _sync_original_filed(item: IncomingItem) -> None:

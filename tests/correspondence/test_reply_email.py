@@ -5,6 +5,7 @@ from email import message_from_bytes
 
 import pytest
 import time_machine
+from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from correspondence import mail, services, tasks
@@ -182,3 +183,42 @@ def test_it_redelivers_when_a_worker_died_holding_the_claim(smtp_server, email_r
     assert mail.unsent_reply_ids(older_than=timedelta(minutes=2)) == [email_reply.pk]
     assert mail.reply_deliver_email(reply_id=email_reply.pk) is True
     assert len(smtp_server.messages) == 1
+
+
+def test_the_reply_continues_the_intervenants_conversation(gestionnaire, dossier, notary):
+    """References: the email's own (trimmed past 20 ids, the first kept) and its Message-ID."""
+    earlier = [f"<{n}@notaires.fr>" for n in range(25)]
+    folded = "\r\n ".join(earlier)  # a long header, folded as mail clients do
+    item = services.item_register(
+        channel=Channel.EMAIL,
+        received_at=timezone.now() - timedelta(hours=2),
+        sender=notary,
+        dossier=dossier,
+        subject="Succession Dupont",
+        points=["Copie du bail"],
+        assigned_to=gestionnaire,
+        by=gestionnaire,
+        originals=[
+            ContentFile(
+                b"From: notaire@exemple.fr\r\nSubject: Re: Succession Dupont\r\n"
+                b"Message-ID: <25@notaires.fr>\r\nIn-Reply-To: <24@notaires.fr>\r\n"
+                b"References: " + folded.encode() + b"\r\n\r\nBonjour\r\n",
+                name="message.eml",
+            )
+        ],
+    )
+    reply = services.reply_send(
+        item=item,
+        by=gestionnaire,
+        draft=services.ReplyDraft(
+            via=Reply.Via.EMAIL,
+            dated=timezone.localdate(),
+            answers={p.pk: "Ci-joint." for p in item.points.all()},
+            recipient_email="notaire@exemple.fr",
+        ),
+    )
+
+    headers = mail.reply_headers(reply)
+
+    assert headers["In-Reply-To"] == "<25@notaires.fr>"
+    assert headers["References"].split() == [earlier[0], *earlier[-19:], "<25@notaires.fr>"]

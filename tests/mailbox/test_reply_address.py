@@ -89,7 +89,15 @@ def test_a_reply_goes_back_to_the_mailbox_the_email_came_in_by(
     from email_channel import services
 
     first, second = two_mailboxes
-    second.append(corpus.notary_with_pdf(sender=notary.email, reference=dossier.reference))
+    second.append(
+        corpus.plain(
+            sender=notary.email,
+            subject=f"Succession Dupont ({dossier.reference})",
+            body="Merci de nous transmettre le bail.",
+            msgid="<2@notaires.fr>",
+            references="<1@notaires.fr>",  # their conversation before writing to us
+        )
+    )
     services.mailbox_poll(config=second.config)
     emailed = InboundMessage.objects.get().item
     by_phone = _by_phone(dossier, notary, gestionnaire)
@@ -100,6 +108,9 @@ def test_a_reply_goes_back_to_the_mailbox_the_email_came_in_by(
     assert build_reply_message(to_email).extra_headers["Reply-To"] == "gestion@agence.test"
     assert build_reply_message(to_email).from_email == settings.DEFAULT_FROM_EMAIL
     assert "Reply-To" not in build_reply_message(to_call).extra_headers
+    assert build_reply_message(to_email).extra_headers["References"] == (
+        "<1@notaires.fr> <2@notaires.fr>"
+    )
 
     # Each copy in the Sent folder of its own mailbox: the hand-registered item's in the first.
     assert services.mailbox_poll(config=second.config).sent_copies == 1
