@@ -33,6 +33,7 @@ logger = logging.getLogger(__name__)
 ADD_PERMISSION = "redmine_bridge.add_workrequest"
 RETRY_PERMISSION = "redmine_bridge.change_workrequest"
 NOTE_PERMISSION = "redmine_bridge.add_issuenote"
+ACCOUNT_RETRY_PERMISSION = "redmine_bridge.change_artisanaccount"  # the direction's
 MAX_BACKOFF_SECONDS = 600
 ISSUES_CURSOR = "issues"
 # Redmine stamps `updated_on` when it saves an issue, before its transaction commits: an issue
@@ -247,16 +248,25 @@ def work_request_retry(*, work_request: WorkRequest, by) -> WorkRequest:
     return work_request
 
 
-def outbox_retry_failed() -> dict[str, int]:
-    """Every refused row waits again (after the configuration was fixed); counts per kind."""
+def outbox_retry_failed(*, by=None) -> dict[str, int]:
+    """Every refused row the person may retry waits again (the cause was fixed); counts per kind.
+
+    `by` is the person asking from the pages; None is an operator's command (redmine_check),
+    which retries everything. The artisans' accounts are the direction's (R3: it approves them),
+    as on the artisan's own retry button: a gestionnaire's "everything" leaves them refused.
+    """
+    if by is not None and not by.has_perm(RETRY_PERMISSION):
+        raise PermissionDenied(_("You may not retry the sending to Redmine."))
+    kinds = [
+        ("work_requests", WorkRequest, "push_work_request"),
+        ("notes", IssueNote, "push_issue_note"),
+    ]
+    if by is None or by.has_perm(ACCOUNT_RETRY_PERMISSION):
+        kinds.insert(0, ("artisan_accounts", ArtisanAccount, "push_artisan_account"))
     now = timezone.now()
     counts = {}
     with transaction.atomic():
-        for name, model, task in (
-            ("artisan_accounts", ArtisanAccount, "push_artisan_account"),
-            ("work_requests", WorkRequest, "push_work_request"),
-            ("notes", IssueNote, "push_issue_note"),
-        ):
+        for name, model, task in kinds:
             pks = list(model.objects.filter(failed_at__isnull=False).values_list("pk", flat=True))
             model.objects.filter(pk__in=pks).update(failed_at=None, next_attempt_at=now)
             for pk in pks:
@@ -434,7 +444,7 @@ def _account_pushed(account: ArtisanAccount, *, approved: bool, **fields) -> Out
 
 
 def artisan_account_retry(*, account: ArtisanAccount, by) -> ArtisanAccount:
-    if not by.has_perm("redmine_bridge.change_artisanaccount"):
+    if not by.has_perm(ACCOUNT_RETRY_PERMISSION):
         raise PermissionDenied(_("You may not retry the sending to Redmine."))
     with transaction.atomic():
         retried = ArtisanAccount.objects.filter(pk=account.pk, failed_at__isnull=False).update(

@@ -118,7 +118,7 @@ def work_request_retry(request, pk: int):
 @require_POST
 @_permission("change_workrequest")
 def retry_all(request):
-    counts = services.outbox_retry_failed()
+    counts = services.outbox_retry_failed(by=request.user)
     messages.success(
         request,
         _("%(count)s refused items are sent to Redmine again.") % {"count": sum(counts.values())},
