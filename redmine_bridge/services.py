@@ -464,9 +464,13 @@ SWEEP_BATCH = 500
 def outbox_sweep() -> dict[str, int]:
     """Enqueue again whatever still waits for Redmine and is due; counts per kind.
 
-    Also asks for the account of every approved artisan who has none (a lost signal). Rows are
-    taken with SKIP LOCKED and their next attempt pushed back, so two sweeps at once enqueue
-    each row once; a row enqueued twice anyway is pushed once (the claim).
+    Also repairs what a lost signal left (the process died after the decision's commit, or its
+    on-commit receiver failed: those are only logged): an approved artisan without an account
+    gets one, and an account whose push no longer matches the approval (registered and
+    unlocked for a refused or revoked artisan, locked for an approved one) waits again, to be
+    pushed below in the same run. Rows are taken with SKIP LOCKED and their next attempt pushed
+    back, so two sweeps at once enqueue each row once; a row enqueued twice anyway is pushed
+    once (the claim).
     """
     if not client.is_configured():
         return {}
@@ -479,8 +483,11 @@ def outbox_sweep() -> dict[str, int]:
         [ArtisanAccount(intervenant=i) for i in missing[:SWEEP_BATCH]], ignore_conflicts=True
     )
     now = timezone.now()
+    counts = {
+        "new_artisan_accounts": len(created),
+        "resynced_artisan_accounts": _artisan_accounts_resync_stale(now),
+    }
     later = now + timedelta(seconds=max(settings.REDMINE_SWEEP_SECONDS * 3, 120))
-    counts = {"new_artisan_accounts": len(created)}
     for name, model, task in (
         ("artisan_accounts", ArtisanAccount, "push_artisan_account"),
         ("work_requests", WorkRequest, "push_work_request"),
@@ -499,6 +506,31 @@ def outbox_sweep() -> dict[str, int]:
                 _enqueue(task, pk)
         counts[name] = len(pks)
     return counts
+
+
+def _artisan_accounts_resync_stale(now) -> int:
+    """Make pending again the accounts whose last push contradicts the approval (two queries).
+
+    A push in flight has no `pushed_at` and records the approval it saw by a conditional UPDATE
+    (_account_pushed): it is left alone.
+    """
+    stale = Q(locked_at=None, intervenant__approved_at=None) | Q(
+        locked_at__isnull=False, intervenant__approved_at__isnull=False
+    )
+    with transaction.atomic():
+        pks = list(
+            ArtisanAccount.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(stale, pushed_at__isnull=False)
+            .values_list("pk", flat=True)[:SWEEP_BATCH]
+        )
+        return ArtisanAccount.objects.filter(pk__in=pks).update(
+            pushed_at=None,
+            failed_at=None,
+            claimed_at=None,
+            attempts=0,
+            next_attempt_at=now,
+            last_error="",
+        )
 
 
 # --- Status back (R4) --------------------------------------------------------------------------
