@@ -162,6 +162,10 @@ def work_request_push(*, work_request_id: int) -> Outcome:
     work_request = _claim(WorkRequest, work_request_id)
     if work_request is None:
         return Outcome()
+    if not _may_receive_work(work_request.artisan):
+        # R3: approved when the request was made, revoked (or refused) since. Redmine is not
+        # asked: the issue would go to a locked user (a 422, whatever the retries).
+        return _on_error(WorkRequest, work_request, client.PermanentError(_withdrawn_message()))
     try:
         assignee = _artisan_user_id(work_request.artisan)
         issue = None
@@ -211,6 +215,15 @@ def _issue_description(work_request: WorkRequest) -> str:
     return "\n".join(lines)
 
 
+def _may_receive_work(artisan: Intervenant) -> bool:
+    """R3: only a technical intervenant approved by the direction is sent work."""
+    return bool(artisan.approved_at) and artisan.is_technical
+
+
+def _withdrawn_message() -> str:
+    return _("The artisan's approval has been withdrawn: choose another approved artisan.")
+
+
 def _artisan_user_id(artisan: Intervenant) -> int:
     """The artisan's Redmine user id, creating his account now if it is not there yet."""
     account = _account_for(artisan)
@@ -226,6 +239,13 @@ def _artisan_user_id(artisan: Intervenant) -> int:
             raise client.TransientError(
                 outcome.error or _("The artisan's Redmine account is being created.")
             )
+    if account.locked_at is not None:
+        # Never assign an issue to a locked user. Revoked since the check in work_request_push,
+        # or approved again with the unlock still to push (its signal lost): then unlock first.
+        if Intervenant.objects.filter(pk=artisan.pk, approved_at__isnull=False).exists():
+            artisan_account_resync(intervenant_id=artisan.pk)
+            raise client.TransientError(_("The artisan's Redmine account is being unlocked."))
+        raise client.PermanentError(_withdrawn_message())
     return account.redmine_user_id
 
 
@@ -273,6 +293,59 @@ def outbox_retry_failed(*, by=None) -> dict[str, int]:
                 _enqueue(task, pk)
             counts[name] = len(pks)
     return counts
+
+
+def work_requests_withdraw(*, intervenant_id: int) -> int:
+    """R3: the artisan was refused or revoked: his work requests not yet in Redmine are refused.
+
+    Receiver of `artisan_withdrawn`, so that the gestionnaires see it at once, with what to do
+    (work_request_reassign); their push would refuse them anyway (work_request_push). A row a
+    live worker is pushing is left to it: it may already have created the issue.
+    """
+    now = timezone.now()
+    if Intervenant.objects.filter(pk=intervenant_id, approved_at__isnull=False).exists():
+        return 0  # approved again before this receiver ran
+    return (
+        WorkRequest.objects.filter(artisan_id=intervenant_id, pushed_at=None, failed_at=None)
+        .filter(Q(claimed_at=None) | Q(claimed_at__lt=now - claim_lease()))
+        .update(claimed_at=None, failed_at=now, last_error=_withdrawn_message(), last_error_at=now)
+    )
+
+
+def work_request_reassign(*, work_request: WorkRequest, artisan: Intervenant, by) -> WorkRequest:
+    """Give a work request not yet in Redmine to another approved artisan, and push it again.
+
+    Its reference stays: an issue an earlier attempt may have created is found, not doubled.
+    """
+    if not by.has_perm(RETRY_PERMISSION):
+        raise PermissionDenied(_("You may not change the artisan of a work request."))
+    work_request.artisan = artisan
+    work_request.full_clean()  # R3: approved and technical
+    now = timezone.now()
+    with transaction.atomic():
+        changed = (
+            WorkRequest.objects.filter(pk=work_request.pk, pushed_at=None)
+            .filter(Q(claimed_at=None) | Q(claimed_at__lt=now - claim_lease()))
+            .update(
+                artisan=artisan,
+                claimed_at=None,
+                failed_at=None,
+                last_error="",
+                last_error_at=None,
+                next_attempt_at=now,
+            )
+        )
+        if not changed:
+            raise ValidationError(
+                _(
+                    "This work request is already in Redmine, or being sent to it: its artisan "
+                    "can no longer be changed here."
+                )
+            )
+        _account_for(artisan)
+        _enqueue("push_work_request", work_request.pk)
+    work_request.refresh_from_db()
+    return work_request
 
 
 # --- Notes (R9) ------------------------------------------------------------------------------
