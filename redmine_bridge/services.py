@@ -174,6 +174,10 @@ def work_request_push(*, work_request_id: int) -> Outcome:
             # before storing its id. On the first attempt nothing can exist yet: the reference
             # is new, which spares the look-up when everything goes well.
             issue = client.issue_find(reference=str(work_request.reference))
+            if issue is not None and issue.assigned_to_id != assignee:
+                # Created by an attempt for the artisan the work request had before it was
+                # given to another (work_request_reassign): the issue follows.
+                client.issue_assign(issue_id=issue.id, assigned_to_id=assignee)
         if issue is None:
             issue = client.issue_create(
                 reference=str(work_request.reference),

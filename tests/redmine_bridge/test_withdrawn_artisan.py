@@ -187,3 +187,31 @@ def test_the_legal_service_cannot_change_the_artisan(
     with pytest.raises(PermissionDenied):
         services.work_request_reassign(work_request=work_request, artisan=other, by=legal)
     assert WorkRequest.objects.get(pk=work_request.pk).artisan_id != other.pk
+
+
+def test_an_issue_created_for_the_former_artisan_follows_the_work_request(
+    fake_redmine, make_work_request, approved_artisan, gestionnaire, monkeypatch
+):
+    """An earlier attempt created the issue and lost the answer; the artisan was changed since."""
+    work_request = make_work_request()
+    real_pushed = services._pushed
+
+    def answer_lost(model, pk, **fields):
+        if model is WorkRequest:
+            services._release(WorkRequest, pk)
+            return services.Outcome(retry_in=10)
+        return real_pushed(model, pk, **fields)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(services, "_pushed", answer_lost)
+        services.work_request_push(work_request_id=work_request.pk)
+    assert len(fake_redmine.issues) == 1
+    other = approved_artisan()
+    services.work_request_reassign(work_request=work_request, artisan=other, by=gestionnaire)
+
+    assert services.work_request_push(work_request_id=work_request.pk).done
+
+    account = ArtisanAccount.objects.get(intervenant=other)
+    assert len(fake_redmine.issues) == 1
+    assert fake_redmine.issues[1]["assigned_to_id"] == account.redmine_user_id
+    assert WorkRequest.objects.get(pk=work_request.pk).redmine_issue_id == 1
