@@ -19,3 +19,9 @@ class RedmineBridgeConfig(AppConfig):
         artisan_withdrawn.connect(
             receivers.on_artisan_withdrawn, dispatch_uid="redmine_bridge.artisan_withdrawn"
         )
+        # His work requests not yet in Redmine are refused at once, to be given to another
+        # artisan. A receiver of its own: the account's failure must not stop it, nor it that.
+        artisan_withdrawn.connect(
+            receivers.on_artisan_withdrawn_work_requests,
+            dispatch_uid="redmine_bridge.artisan_withdrawn_work_requests",
+        )

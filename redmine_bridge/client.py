@@ -60,6 +60,7 @@ class Issue:
     closed: bool
     updated_on: datetime | None
     reference: str = ""
+    assigned_to_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -349,6 +350,7 @@ def _issue(data: dict, closed_status_ids: frozenset[int], reference_field_id: in
         closed=status.get("id") in closed_status_ids,
         updated_on=_parse(data.get("updated_on")),
         reference=reference,
+        assigned_to_id=(data.get("assigned_to") or {}).get("id"),
     )
 
 
@@ -405,6 +407,7 @@ def issue_create(
         closed=status.id in found.closed_status_ids,
         updated_on=None,
         reference=reference,
+        assigned_to_id=assigned_to_id,
     )
 
 
@@ -442,6 +445,11 @@ def issue_journals(*, issue_id: int) -> list[Journal]:
         for j in raw
         if j.get("notes")
     ]
+
+
+def issue_assign(*, issue_id: int, assigned_to_id: int) -> None:
+    with _errors(_("assigning the issue")):
+        _redmine().issue.update(issue_id, assigned_to_id=assigned_to_id)
 
 
 def issue_note_add(*, issue_id: int, text: str) -> None:

@@ -31,6 +31,12 @@ class WorkRequestForm(forms.ModelForm):
         )
 
 
+class WorkRequestArtisanForm(forms.Form):
+    """Another approved artisan for a work request not yet in Redmine (R3)."""
+
+    artisan = forms.ModelChoiceField(queryset=selectors.approved_artisans(), label=_("Artisan"))
+
+
 class IssueNoteForm(forms.ModelForm):
     class Meta:
         model = IssueNote

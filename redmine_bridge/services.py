@@ -33,6 +33,7 @@ logger = logging.getLogger(__name__)
 ADD_PERMISSION = "redmine_bridge.add_workrequest"
 RETRY_PERMISSION = "redmine_bridge.change_workrequest"
 NOTE_PERMISSION = "redmine_bridge.add_issuenote"
+ACCOUNT_RETRY_PERMISSION = "redmine_bridge.change_artisanaccount"  # the direction's
 MAX_BACKOFF_SECONDS = 600
 ISSUES_CURSOR = "issues"
 # Redmine stamps `updated_on` when it saves an issue, before its transaction commits: an issue
@@ -161,6 +162,10 @@ def work_request_push(*, work_request_id: int) -> Outcome:
     work_request = _claim(WorkRequest, work_request_id)
     if work_request is None:
         return Outcome()
+    if not _may_receive_work(work_request.artisan):
+        # R3: approved when the request was made, revoked (or refused) since. Redmine is not
+        # asked: the issue would go to a locked user (a 422, whatever the retries).
+        return _on_error(WorkRequest, work_request, client.PermanentError(_withdrawn_message()))
     try:
         assignee = _artisan_user_id(work_request.artisan)
         issue = None
@@ -169,6 +174,10 @@ def work_request_push(*, work_request_id: int) -> Outcome:
             # before storing its id. On the first attempt nothing can exist yet: the reference
             # is new, which spares the look-up when everything goes well.
             issue = client.issue_find(reference=str(work_request.reference))
+            if issue is not None and issue.assigned_to_id != assignee:
+                # Created by an attempt for the artisan the work request had before it was
+                # given to another (work_request_reassign): the issue follows.
+                client.issue_assign(issue_id=issue.id, assigned_to_id=assignee)
         if issue is None:
             issue = client.issue_create(
                 reference=str(work_request.reference),
@@ -210,6 +219,15 @@ def _issue_description(work_request: WorkRequest) -> str:
     return "\n".join(lines)
 
 
+def _may_receive_work(artisan: Intervenant) -> bool:
+    """R3: only a technical intervenant approved by the direction is sent work."""
+    return bool(artisan.approved_at) and artisan.is_technical
+
+
+def _withdrawn_message() -> str:
+    return _("The artisan's approval has been withdrawn: choose another approved artisan.")
+
+
 def _artisan_user_id(artisan: Intervenant) -> int:
     """The artisan's Redmine user id, creating his account now if it is not there yet."""
     account = _account_for(artisan)
@@ -225,6 +243,13 @@ def _artisan_user_id(artisan: Intervenant) -> int:
             raise client.TransientError(
                 outcome.error or _("The artisan's Redmine account is being created.")
             )
+    if account.locked_at is not None:
+        # Never assign an issue to a locked user. Revoked since the check in work_request_push,
+        # or approved again with the unlock still to push (its signal lost): then unlock first.
+        if Intervenant.objects.filter(pk=artisan.pk, approved_at__isnull=False).exists():
+            artisan_account_resync(intervenant_id=artisan.pk)
+            raise client.TransientError(_("The artisan's Redmine account is being unlocked."))
+        raise client.PermanentError(_withdrawn_message())
     return account.redmine_user_id
 
 
@@ -247,22 +272,84 @@ def work_request_retry(*, work_request: WorkRequest, by) -> WorkRequest:
     return work_request
 
 
-def outbox_retry_failed() -> dict[str, int]:
-    """Every refused row waits again (after the configuration was fixed); counts per kind."""
+def outbox_retry_failed(*, by=None) -> dict[str, int]:
+    """Every refused row the person may retry waits again (the cause was fixed); counts per kind.
+
+    `by` is the person asking from the pages; None is an operator's command (redmine_check),
+    which retries everything. The artisans' accounts are the direction's (R3: it approves them),
+    as on the artisan's own retry button: a gestionnaire's "everything" leaves them refused.
+    """
+    if by is not None and not by.has_perm(RETRY_PERMISSION):
+        raise PermissionDenied(_("You may not retry the sending to Redmine."))
+    kinds = [
+        ("work_requests", WorkRequest, "push_work_request"),
+        ("notes", IssueNote, "push_issue_note"),
+    ]
+    if by is None or by.has_perm(ACCOUNT_RETRY_PERMISSION):
+        kinds.insert(0, ("artisan_accounts", ArtisanAccount, "push_artisan_account"))
     now = timezone.now()
     counts = {}
     with transaction.atomic():
-        for name, model, task in (
-            ("artisan_accounts", ArtisanAccount, "push_artisan_account"),
-            ("work_requests", WorkRequest, "push_work_request"),
-            ("notes", IssueNote, "push_issue_note"),
-        ):
+        for name, model, task in kinds:
             pks = list(model.objects.filter(failed_at__isnull=False).values_list("pk", flat=True))
             model.objects.filter(pk__in=pks).update(failed_at=None, next_attempt_at=now)
             for pk in pks:
                 _enqueue(task, pk)
             counts[name] = len(pks)
     return counts
+
+
+def work_requests_withdraw(*, intervenant_id: int) -> int:
+    """R3: the artisan was refused or revoked: his work requests not yet in Redmine are refused.
+
+    Receiver of `artisan_withdrawn`, so that the gestionnaires see it at once, with what to do
+    (work_request_reassign); their push would refuse them anyway (work_request_push). A row a
+    live worker is pushing is left to it: it may already have created the issue.
+    """
+    now = timezone.now()
+    if Intervenant.objects.filter(pk=intervenant_id, approved_at__isnull=False).exists():
+        return 0  # approved again before this receiver ran
+    return (
+        WorkRequest.objects.filter(artisan_id=intervenant_id, pushed_at=None, failed_at=None)
+        .filter(Q(claimed_at=None) | Q(claimed_at__lt=now - claim_lease()))
+        .update(claimed_at=None, failed_at=now, last_error=_withdrawn_message(), last_error_at=now)
+    )
+
+
+def work_request_reassign(*, work_request: WorkRequest, artisan: Intervenant, by) -> WorkRequest:
+    """Give a work request not yet in Redmine to another approved artisan, and push it again.
+
+    Its reference stays: an issue an earlier attempt may have created is found, not doubled.
+    """
+    if not by.has_perm(RETRY_PERMISSION):
+        raise PermissionDenied(_("You may not change the artisan of a work request."))
+    work_request.artisan = artisan
+    work_request.full_clean()  # R3: approved and technical
+    now = timezone.now()
+    with transaction.atomic():
+        changed = (
+            WorkRequest.objects.filter(pk=work_request.pk, pushed_at=None)
+            .filter(Q(claimed_at=None) | Q(claimed_at__lt=now - claim_lease()))
+            .update(
+                artisan=artisan,
+                claimed_at=None,
+                failed_at=None,
+                last_error="",
+                last_error_at=None,
+                next_attempt_at=now,
+            )
+        )
+        if not changed:
+            raise ValidationError(
+                _(
+                    "This work request is already in Redmine, or being sent to it: its artisan "
+                    "can no longer be changed here."
+                )
+            )
+        _account_for(artisan)
+        _enqueue("push_work_request", work_request.pk)
+    work_request.refresh_from_db()
+    return work_request
 
 
 # --- Notes (R9) ------------------------------------------------------------------------------
@@ -434,7 +521,7 @@ def _account_pushed(account: ArtisanAccount, *, approved: bool, **fields) -> Out
 
 
 def artisan_account_retry(*, account: ArtisanAccount, by) -> ArtisanAccount:
-    if not by.has_perm("redmine_bridge.change_artisanaccount"):
+    if not by.has_perm(ACCOUNT_RETRY_PERMISSION):
         raise PermissionDenied(_("You may not retry the sending to Redmine."))
     with transaction.atomic():
         retried = ArtisanAccount.objects.filter(pk=account.pk, failed_at__isnull=False).update(
@@ -454,9 +541,13 @@ SWEEP_BATCH = 500
 def outbox_sweep() -> dict[str, int]:
     """Enqueue again whatever still waits for Redmine and is due; counts per kind.
 
-    Also asks for the account of every approved artisan who has none (a lost signal). Rows are
-    taken with SKIP LOCKED and their next attempt pushed back, so two sweeps at once enqueue
-    each row once; a row enqueued twice anyway is pushed once (the claim).
+    Also repairs what a lost signal left (the process died after the decision's commit, or its
+    on-commit receiver failed: those are only logged): an approved artisan without an account
+    gets one, and an account whose push no longer matches the approval (registered and
+    unlocked for a refused or revoked artisan, locked for an approved one) waits again, to be
+    pushed below in the same run. Rows are taken with SKIP LOCKED and their next attempt pushed
+    back, so two sweeps at once enqueue each row once; a row enqueued twice anyway is pushed
+    once (the claim).
     """
     if not client.is_configured():
         return {}
@@ -469,8 +560,11 @@ def outbox_sweep() -> dict[str, int]:
         [ArtisanAccount(intervenant=i) for i in missing[:SWEEP_BATCH]], ignore_conflicts=True
     )
     now = timezone.now()
+    counts = {
+        "new_artisan_accounts": len(created),
+        "resynced_artisan_accounts": _artisan_accounts_resync_stale(now),
+    }
     later = now + timedelta(seconds=max(settings.REDMINE_SWEEP_SECONDS * 3, 120))
-    counts = {"new_artisan_accounts": len(created)}
     for name, model, task in (
         ("artisan_accounts", ArtisanAccount, "push_artisan_account"),
         ("work_requests", WorkRequest, "push_work_request"),
@@ -489,6 +583,31 @@ def outbox_sweep() -> dict[str, int]:
                 _enqueue(task, pk)
         counts[name] = len(pks)
     return counts
+
+
+def _artisan_accounts_resync_stale(now) -> int:
+    """Make pending again the accounts whose last push contradicts the approval (two queries).
+
+    A push in flight has no `pushed_at` and records the approval it saw by a conditional UPDATE
+    (_account_pushed): it is left alone.
+    """
+    stale = Q(locked_at=None, intervenant__approved_at=None) | Q(
+        locked_at__isnull=False, intervenant__approved_at__isnull=False
+    )
+    with transaction.atomic():
+        pks = list(
+            ArtisanAccount.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(stale, pushed_at__isnull=False)
+            .values_list("pk", flat=True)[:SWEEP_BATCH]
+        )
+        return ArtisanAccount.objects.filter(pk__in=pks).update(
+            pushed_at=None,
+            failed_at=None,
+            claimed_at=None,
+            attempts=0,
+            next_attempt_at=now,
+            last_error="",
+        )
 
 
 # --- Status back (R4) --------------------------------------------------------------------------

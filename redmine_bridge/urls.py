@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:pk>/", views.work_request_detail, name="work_request_detail"),
     path("<int:pk>/relancer/", views.work_request_retry, name="work_request_retry"),
     path("<int:pk>/notes/", views.note_add, name="note_add"),
+    path("<int:pk>/artisan/", views.work_request_reassign, name="work_request_reassign"),
     path(
         "comptes-artisans/<int:pk>/relancer/",
         views.artisan_account_retry,

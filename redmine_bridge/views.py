@@ -11,7 +11,12 @@ from django.views.decorators.http import require_POST
 
 from gerance.lib.forms import add_service_errors
 from redmine_bridge import client, selectors, services
-from redmine_bridge.forms import IssueNoteForm, WorkRequestFilterForm, WorkRequestForm
+from redmine_bridge.forms import (
+    IssueNoteForm,
+    WorkRequestArtisanForm,
+    WorkRequestFilterForm,
+    WorkRequestForm,
+)
 from redmine_bridge.models import ArtisanAccount, WorkRequest
 
 PAGE_SIZE = 25
@@ -97,9 +102,29 @@ def work_request_detail(request, pk: int):
             work_request=work_request,
             notes=selectors.work_request_notes(work_request),
             note_form=IssueNoteForm(),
+            artisan_form=WorkRequestArtisanForm(),
             account=getattr(work_request.artisan, "redmine_account", None),
         ),
     )
+
+
+@require_POST
+@_permission("change_workrequest")
+def work_request_reassign(request, pk: int):
+    work_request = _get_work_request(pk)
+    form = WorkRequestArtisanForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose an artisan approved by the direction."))
+        return redirect("redmine_bridge:work_request_detail", pk=pk)
+    try:
+        services.work_request_reassign(
+            work_request=work_request, artisan=form.cleaned_data["artisan"], by=request.user
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Artisan changed; the work request is being sent to Redmine."))
+    return redirect("redmine_bridge:work_request_detail", pk=pk)
 
 
 @require_POST
@@ -118,7 +143,7 @@ def work_request_retry(request, pk: int):
 @require_POST
 @_permission("change_workrequest")
 def retry_all(request):
-    counts = services.outbox_retry_failed()
+    counts = services.outbox_retry_failed(by=request.user)
     messages.success(
         request,
         _("%(count)s refused items are sent to Redmine again.") % {"count": sum(counts.values())},
@@ -156,6 +181,7 @@ def note_add(request, pk: int):
             work_request=work_request,
             notes=selectors.work_request_notes(work_request),
             note_form=form,
+            artisan_form=WorkRequestArtisanForm(),
             account=getattr(work_request.artisan, "redmine_account", None),
         ),
         status=400,

@@ -164,6 +164,7 @@ class FakeRedmine:
             closed=pk in self.closed,
             updated_on=data["updated_on"],
             reference=data["reference"],
+            assigned_to_id=data["assigned_to_id"],
         )
 
     def issue_find(self, *, reference):
@@ -199,6 +200,10 @@ class FakeRedmine:
             client.Journal(id=i, notes=text, created_on=None, author="x")
             for i, text in enumerate(self.issues[issue_id]["notes"], 1)
         ]
+
+    def issue_assign(self, *, issue_id, assigned_to_id):
+        self._call("issue_assign")
+        self.issues[issue_id]["assigned_to_id"] = assigned_to_id
 
     def issue_note_add(self, *, issue_id, text):
         self._call("issue_note_add")
@@ -241,6 +246,7 @@ def fake_redmine(monkeypatch, settings):
         "issue_create",
         "issues_updated_since",
         "issue_journals",
+        "issue_assign",
         "issue_note_add",
         "user_find",
         "user_create",

@@ -95,3 +95,101 @@ def test_a_revocation_during_the_approval_s_push_wins(
     account.refresh_from_db()
     assert account.locked_at is not None
     assert fake_redmine.users[account.redmine_user_id]["locked"] is True
+
+
+def _sweep(django_capture_on_commit_callbacks) -> dict[str, int]:
+    with django_capture_on_commit_callbacks(execute=True):
+        return services.outbox_sweep()
+
+
+@pytest.mark.parametrize("signal", ["lost", "failing"])
+def test_the_sweep_locks_a_revoked_artisan_whose_signal_did_not_arrive(
+    registered,
+    fake_redmine,
+    direction,
+    django_capture_on_commit_callbacks,
+    monkeypatch,
+    no_enqueue,
+    signal,
+):
+    """The process died after the revocation's commit, or the receiver failed (only logged)."""
+    artisan, account = registered
+    if signal == "lost":  # on-commit callbacks not run: the signal is never sent
+        contacts_services.artisan_revoke(intervenant=artisan, by=direction, reason="Malfaçons")
+    else:
+
+        def broken(**kwargs):
+            raise RuntimeError("database gone")
+
+        with monkeypatch.context() as patch, django_capture_on_commit_callbacks(execute=True):
+            patch.setattr(services, "artisan_account_resync", broken)
+            contacts_services.artisan_revoke(intervenant=artisan, by=direction, reason="Malfaçons")
+    account.refresh_from_db()
+    assert account.pushed_at is not None and account.locked_at is None
+    no_enqueue.clear()
+
+    counts = _sweep(django_capture_on_commit_callbacks)
+
+    assert counts["resynced_artisan_accounts"] == 1
+    assert no_enqueue == [("push_artisan_account", account.pk)]
+    assert services.artisan_account_push(account_id=account.pk).done
+    account.refresh_from_db()
+    assert account.locked_at is not None
+    assert fake_redmine.users[account.redmine_user_id]["locked"] is True
+    assert _sweep(django_capture_on_commit_callbacks)["resynced_artisan_accounts"] == 0
+
+
+def test_the_sweep_unlocks_an_artisan_approved_again_whose_signal_was_lost(
+    registered, fake_redmine, direction, django_capture_on_commit_callbacks, no_enqueue
+):
+    artisan, account = registered
+    with django_capture_on_commit_callbacks(execute=True):
+        contacts_services.artisan_revoke(intervenant=artisan, by=direction, reason="Malfaçons")
+    assert services.artisan_account_push(account_id=account.pk).done
+    contacts_services.artisan_propose(intervenant=artisan, by=direction)
+    contacts_services.artisan_approve(intervenant=artisan, by=direction)  # signal lost
+
+    assert _sweep(django_capture_on_commit_callbacks)["resynced_artisan_accounts"] == 1
+    assert services.artisan_account_push(account_id=account.pk).done
+    account.refresh_from_db()
+    assert account.locked_at is None
+    assert fake_redmine.users[account.redmine_user_id]["locked"] is False
+
+
+def test_the_sweep_leaves_accounts_that_match_the_approval(
+    registered, fake_redmine, direction, django_capture_on_commit_callbacks, no_enqueue
+):
+    artisan, account = registered  # approved and registered
+    from tests.factories import ArtisanFactory
+
+    with django_capture_on_commit_callbacks(execute=True):
+        contacts_services.artisan_refuse(
+            intervenant=ArtisanFactory(), by=direction, reason="Pas de Kbis"
+        )
+
+    assert _sweep(django_capture_on_commit_callbacks)["resynced_artisan_accounts"] == 0
+    account.refresh_from_db()
+    assert account.pushed_at is not None
+
+
+def test_the_sweep_repairs_the_accounts_in_a_constant_number_of_queries(
+    approved_artisan,
+    fake_redmine,
+    direction,
+    django_capture_on_commit_callbacks,
+    django_assert_max_num_queries,
+    no_enqueue,
+):
+    def revoked_without_signal(count):
+        for _ in range(count):
+            artisan = approved_artisan()
+            account = services.artisan_account_request(intervenant_id=artisan.pk)
+            assert services.artisan_account_push(account_id=account.pk).done
+            contacts_services.artisan_revoke(intervenant=artisan, by=direction, reason="Fini")
+
+    revoked_without_signal(1)
+    with django_assert_max_num_queries(100) as one:
+        assert _sweep(django_capture_on_commit_callbacks)["resynced_artisan_accounts"] == 1
+    revoked_without_signal(5)
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        assert _sweep(django_capture_on_commit_callbacks)["resynced_artisan_accounts"] == 5

@@ -86,6 +86,34 @@ def test_it_makes_one_issue_when_the_worker_died_after_redmine_created_it(
     assert [i.id for i in issues] == [work_request.redmine_issue_id]
 
 
+def test_an_issue_found_after_a_lost_answer_is_assigned_to_the_artisan_given_since(
+    redmine, make_work_request, approved_artisan, gestionnaire, monkeypatch
+):
+    """R3: the issue was created for an artisan revoked since; the work request went to another."""
+    work_request = make_work_request()
+    real_pushed = services._pushed
+
+    def killed_before_storing_the_issue(model, pk, **fields):
+        if model is WorkRequest:
+            raise Killed
+        return real_pushed(model, pk, **fields)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(services, "_pushed", killed_before_storing_the_issue)
+        with pytest.raises(Killed):
+            services.work_request_push(work_request_id=work_request.pk)
+    WorkRequest.objects.filter(pk=work_request.pk).update(claimed_at=None)  # lease over
+    other = approved_artisan()
+    services.work_request_reassign(work_request=work_request, artisan=other, by=gestionnaire)
+
+    assert _push(work_request).done
+
+    [issue] = _issues_with(redmine, work_request)
+    account = ArtisanAccount.objects.get(intervenant=other)
+    assert issue.id == work_request.redmine_issue_id
+    assert redmine.issue.get(issue.id).assigned_to.id == account.redmine_user_id
+
+
 def test_it_records_a_bad_api_key_then_pushes_once_it_is_fixed(
     redmine, make_work_request, settings, capsys
 ):

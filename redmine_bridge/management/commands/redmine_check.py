@@ -32,5 +32,6 @@ class Command(BaseCommand):
             f"priorities {found.priority_ids}."
         )
         if not no_retry:
-            counts = services.outbox_retry_failed()
+            # An operator's check: everything refused, the artisans' accounts included.
+            counts = services.outbox_retry_failed(by=None)
             self.stdout.write(f"Queued again after a refusal: {counts}.")
