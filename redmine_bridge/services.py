@@ -263,7 +263,10 @@ def work_request_retry(*, work_request: WorkRequest, by) -> WorkRequest:
         )
         if not retried:
             raise ValidationError(_("This work request is not refused by Redmine."))
-        # Its artisan's account may be what failed.
+        # Its artisan's account may be what failed: without it the request cannot be pushed, so
+        # it waits again too, whoever asks. Harmless for R3: the account's push checks the
+        # approval again (`artisan_account_push`). The direction's own button retries the
+        # accounts of artisans that no work request is waiting for.
         ArtisanAccount.objects.filter(
             intervenant_id=work_request.artisan_id, failed_at__isnull=False
         ).update(failed_at=None, next_attempt_at=timezone.now())
