@@ -290,6 +290,16 @@ class Reply(models.Model):
                 | Q(registered=True, via="letter") & ~Q(tracking_number=""),
                 name="reply_registered_letter_has_tracking",
             ),
+            # R6: a tracking number identifies one item of mail: two replies never share one.
+            models.UniqueConstraint(
+                fields=["tracking_number"],
+                condition=~Q(tracking_number=""),
+                name="reply_unique_tracking_number",
+                violation_error_message=_(
+                    "This tracking number is already recorded for another letter: each "
+                    "registered letter has its own."
+                ),
+            ),
             models.CheckConstraint(
                 condition=~Q(via="email") | ~Q(recipient_email=""),
                 name="reply_email_has_recipient",

@@ -384,6 +384,31 @@ class ReplyDraft:
     recipient_email: str = ""
 
 
+def _check_reply_tracking_number_unused(item: IncomingItem, tracking_number: str) -> None:
+    """R6: a tracking number identifies one item of mail: our reply has its own."""
+    if tracking_number == item.tracking_number:
+        raise ValidationError(
+            {
+                "tracking_number": _(
+                    "This is the tracking number of the letter received: enter the one of "
+                    "your registered reply."
+                )
+            }
+        )
+    if (
+        Reply.objects.filter(tracking_number=tracking_number).exists()
+        or IncomingItem.objects.filter(tracking_number=tracking_number).exists()
+    ):
+        raise ValidationError(
+            {
+                "tracking_number": _(
+                    "This tracking number is already recorded for another letter: each "
+                    "registered letter has its own."
+                )
+            }
+        )
+
+
 @transaction.atomic
 def reply_send(*, item: IncomingItem, draft: ReplyDraft, by) -> Reply:
     """Answer an item point by point (R5), by registered letter if it came so (R6).
@@ -392,6 +417,16 @@ def reply_send(*, item: IncomingItem, draft: ReplyDraft, by) -> Reply:
     its copy in the GED. The item is answered from now on.
     """
     item = IncomingItem.objects.select_for_update().select_related("dossier").get(pk=item.pk)
+    if item.is_oral:
+        # R9: an oral exchange is confirmed in writing in the event log or on its Redmine
+        # ticket (`event_record`), then closed (`item_close`); a reply would mark it answered
+        # and take it off the work list without that confirmation.
+        raise ValidationError(
+            _(
+                "A visit or a phone call is not answered by a reply: confirm it in writing "
+                "(event log or Redmine ticket), then close it."
+            )
+        )
     if not item.is_open:
         raise ValidationError(_("This item is already answered or closed."))
     item_start(item=item, by=by)  # R7 is checked there
@@ -413,6 +448,11 @@ def reply_send(*, item: IncomingItem, draft: ReplyDraft, by) -> Reply:
         )
     if draft.dated > timezone.localdate():
         errors["dated"] = _("A reply cannot be dated in the future.")
+    elif draft.dated < timezone.localdate(item.received_at):
+        # R5: the date printed on the letter; a reply cannot precede what it answers.
+        errors["dated"] = _("A reply cannot be dated before the item was received (%(day)s).") % {
+            "day": f"{timezone.localdate(item.received_at):%d/%m/%Y}"
+        }
     if draft.via == Reply.Via.EMAIL and not draft.recipient_email:
         errors["recipient_email"] = _("Enter the recipient's email address.")
     if errors:
@@ -420,6 +460,8 @@ def reply_send(*, item: IncomingItem, draft: ReplyDraft, by) -> Reply:
     tracking_number = _check_tracking_number(
         draft.registered, draft.tracking_number, field="tracking_number"
     )
+    if tracking_number:
+        _check_reply_tracking_number_unused(item, tracking_number)
 
     reply = Reply(
         item=item,

@@ -388,3 +388,23 @@ def test_the_dossier_page_shows_the_correspondence_history(as_user, gestionnaire
 
     assert 'id="dossier-history"' in page
     assert "Succession Dupont" in page
+
+
+def test_it_refuses_a_reply_to_a_call_from_the_item_page(as_user, gestionnaire, dossier, notary):
+    call = register(gestionnaire, notary, dossier, channel=Channel.CALL)
+    point = call.points.first()
+
+    response = as_user(gestionnaire).post(
+        f"/courrier/{call.pk}/repondre/",
+        {
+            "via": "letter",
+            "dated": timezone.localdate().isoformat(),
+            f"answer_{point.pk}": "Vu au téléphone.",
+        },
+    )
+
+    assert response.status_code == 400
+    assert "confirmez-le par écrit" in response.content.decode()
+    call.refresh_from_db()
+    assert call.status == Status.RECEIVED and call.answered_at is None
+    assert Reply.objects.count() == 0
