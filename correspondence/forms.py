@@ -87,6 +87,12 @@ class ItemRegisterForm(forms.Form):
     )
     # R10: an appointment is prepared by reading the dossier; the form proves it was shown.
     dossier_reviewed = forms.CharField(widget=forms.HiddenInput, required=False)
+    # R10: a bailiff's visit registered as something else than an act (see the service).
+    not_a_bailiff_act = forms.BooleanField(
+        label=_("I confirm that this visit is not the delivery of a bailiff's act"),
+        required=False,
+        help_text=_("Asked for a visit from a bailiff: only the legal service receives acts."),
+    )
     force_reason = forms.CharField(
         label=_("Justification (direction only)"),
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -97,6 +103,7 @@ class ItemRegisterForm(forms.Form):
     # The fields that only some channels have; the page hides the others (static/correspondence).
     CHANNEL_FIELDS = {
         "kind": [Channel.VISIT],
+        "not_a_bailiff_act": [Channel.VISIT],
         "registered": [Channel.LETTER],
         "tracking_number": [Channel.LETTER],
         "originals": [Channel.LETTER, Channel.EMAIL],
@@ -123,6 +130,10 @@ class ItemRegisterForm(forms.Form):
                 "sender_intervenant", _("Choose the sender: one intervenant or one client.")
             )
         channel, kind = data.get("channel"), data.get("kind")
+        if channel and channel != Channel.VISIT:
+            # The kind is not shown for these channels: a value left from choosing "visit"
+            # first means nothing. (The service refuses any other kind for them.)
+            data["kind"] = kind = Kind.REQUEST
         if kind == Kind.BAILIFF_ACT and not self.user.has_perm("accounts.register_bailiff_act"):
             self.add_error(
                 "kind", _("Only the legal service may register the delivery of a bailiff's act.")

@@ -419,6 +419,8 @@ class Activity(models.Model):
     class Action(models.TextChoices):
         REGISTERED = "registered", _("Registered")
         FORCED = "forced", _("Registered without a valid mandate")
+        # R10: a bailiff came for something else than an act; who registered it says so.
+        NOT_BAILIFF_ACT = "not_bailiff_act", _("Declared not the delivery of a bailiff's act")
         STARTED = "started", _("Processing started")
         ASSIGNED = "assigned", _("Reassigned")
         REPLIED = "replied", _("Answered")

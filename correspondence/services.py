@@ -104,6 +104,8 @@ class ItemDraft:
     points: list[str]
     forced: bool
     by: AbstractBaseUser
+    # R10: a bailiff's visit registered as something else than an act, declared so by `by`.
+    declared_not_bailiff_act: bool = False
 
 
 def item_prepare(
@@ -122,6 +124,7 @@ def item_prepare(
     priority: int = 2,
     urgency: int = 2,
     force_reason: str = "",
+    not_a_bailiff_act: bool = False,
     mandates: list | None = None,
 ) -> ItemDraft:
     """Check an incoming item by the procedure's rules and build it, unsaved (no write).
@@ -129,13 +132,46 @@ def item_prepare(
     Shared by `item_register` (one item) and the email channel's batches (`items_create`).
     Refused when the sender is not entitled (R1), when a bailiff's act is registered by anyone
     but the legal service (R10), when a registered letter lacks its tracking number (R6). The
-    deadline and its alerts are fixed here (R8). `mandates`: the intervenant's mandates, newest
-    first, when the caller has read them already (see `mandate_check`); `dossier.client` is read.
+    deadline and its alerts are fixed here (R8). `not_a_bailiff_act`: the declaration that a
+    bailiff's visit registered as an appointment or a routine request is not the delivery of an
+    act (R10), recorded on the timeline. `mandates`: the intervenant's mandates, newest first,
+    when the caller has read them already (see `mandate_check`); `dossier.client` is read.
     """
+    declared_not_bailiff_act = (
+        channel == Channel.VISIT
+        and kind != Kind.BAILIFF_ACT
+        and isinstance(sender, Intervenant)
+        and sender.kind == Intervenant.Kind.BAILIFF
+    )
+    if declared_not_bailiff_act and not not_a_bailiff_act:
+        # R10: "la réception des actes d'huissier ne se fait que par le service juridique". A
+        # bailiff may come for something else (a constat, an inventory), which whoever
+        # registers the visit must say, in writing, on the item's timeline.
+        raise ValidationError(
+            {
+                "not_a_bailiff_act": _(
+                    "A bailiff's visit: only the legal service receives bailiff's acts "
+                    "(assignation, signification…). If the bailiff delivers an act, send him to "
+                    "the legal service; otherwise confirm that this visit is not the delivery "
+                    "of an act."
+                )
+            }
+        )
     if kind == Kind.BAILIFF_ACT and not by.has_perm("accounts.register_bailiff_act"):
         # R10: the reception of bailiff's acts is done by the legal service only.
         raise PermissionDenied(
             _("Only the legal service may register the delivery of a bailiff's act.")
+        )
+    if channel != Channel.VISIT and kind != Kind.REQUEST:
+        # R10: these are the kinds of a visit; whatever a form posts, a letter, an email or a
+        # call is a request.
+        raise ValidationError(
+            {
+                "kind": _(
+                    "Only a visit is an appointment, a routine request or a bailiff's act: a "
+                    "letter, an email or a phone call is a request."
+                )
+            }
         )
     if timezone.is_naive(received_at):
         raise ValidationError({"received_at": _("The reception time needs a time zone.")})
@@ -196,7 +232,13 @@ def item_prepare(
         raise ValidationError(
             _("Say whether the visit is an appointment, a routine request or a bailiff's act.")
         )
-    return ItemDraft(item=item, points=points, forced=forced, by=by)
+    return ItemDraft(
+        item=item,
+        points=points,
+        forced=forced,
+        by=by,
+        declared_not_bailiff_act=declared_not_bailiff_act,
+    )
 
 
 def items_create(drafts: list[ItemDraft]) -> list[IncomingItem]:
@@ -221,6 +263,16 @@ def items_create(drafts: list[ItemDraft]) -> list[IncomingItem]:
         )
         if draft.forced:
             activities.append(_activity(item, Activity.Action.FORCED, draft.by, item.forced_reason))
+        if draft.declared_not_bailiff_act:
+            activities.append(
+                _activity(
+                    item,
+                    Activity.Action.NOT_BAILIFF_ACT,
+                    draft.by,
+                    _("%(who)s confirms that this visit is not the delivery of a bailiff's act.")
+                    % {"who": draft.by.get_full_name() or draft.by.get_username()},
+                )
+            )
     Activity.objects.bulk_create(activities)
     return items
 
@@ -242,6 +294,7 @@ def item_register(
     priority: int = 2,
     urgency: int = 2,
     force_reason: str = "",
+    not_a_bailiff_act: bool = False,
     originals: list = (),
 ) -> IncomingItem:
     """Register an incoming item and its points; file its originals (scan, .eml) in the GED.
@@ -263,6 +316,7 @@ def item_register(
         priority=priority,
         urgency=urgency,
         force_reason=force_reason,
+        not_a_bailiff_act=not_a_bailiff_act,
     )
     (item,) = items_create([draft])
     for upload in originals:

@@ -110,6 +110,7 @@ def item_register(request):
                     urgency=data["urgency"],
                     by=request.user,
                     force_reason=data["force_reason"],
+                    not_a_bailiff_act=data["not_a_bailiff_act"],
                     originals=data["originals"],
                 )
             except ValidationError as error:

@@ -408,3 +408,43 @@ def test_it_refuses_a_reply_to_a_call_from_the_item_page(as_user, gestionnaire, 
     call.refresh_from_db()
     assert call.status == Status.RECEIVED and call.answered_at is None
     assert Reply.objects.count() == 0
+
+
+def test_it_registers_a_letter_as_a_request_whatever_the_hidden_kind(
+    as_user, gestionnaire, dossier, notary
+):
+    data = form_data(dossier, notary, channel="letter", kind="appointment")
+
+    response = as_user(gestionnaire).post("/courrier/enregistrer/", data)
+
+    assert response.status_code == 302
+    assert IncomingItem.objects.get().kind == Kind.REQUEST
+
+
+def test_it_asks_to_declare_a_bailiffs_visit_is_not_an_act(as_user, gestionnaire, dossier):
+    from tests.factories import IntervenantFactory, MandateFactory
+
+    bailiff = IntervenantFactory(kind="bailiff", name="Maître Huissier")
+    mandate = MandateFactory(
+        intervenant=bailiff, client=dossier.client, valid_from=timezone.localdate()
+    )
+    from ged.services import document_store
+
+    mandate.proof = document_store(
+        file=pdf_file("mandat.pdf"), owner=mandate, added_by=gestionnaire
+    )
+    mandate.save(update_fields=["proof"])
+    client = as_user(gestionnaire)
+    data = form_data(dossier, bailiff, channel="visit", kind="routine")
+
+    page = client.get("/courrier/enregistrer/").content.decode()
+    assert '<p class="field-not_a_bailiff_act" data-channels="visit">' in page
+    refused = client.post("/courrier/enregistrer/", data)
+    assert "seul le service juridique" in refused.context["form"].errors["not_a_bailiff_act"][0]
+    assert IncomingItem.objects.count() == 0
+
+    accepted = client.post("/courrier/enregistrer/", {**data, "not_a_bailiff_act": "on"})
+    assert accepted.status_code == 302
+    item = IncomingItem.objects.get()
+    assert item.kind == Kind.ROUTINE
+    assert "pas la remise d" in client.get(f"/courrier/{item.pk}/").content.decode()
