@@ -1,11 +1,13 @@
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import Role
 from contacts.forms import GestionnaireChoiceField
 from contacts.models import Client, Dossier, Intervenant
+from correspondence import services
 from correspondence.models import Channel, IncomingItem, Kind, Level, Reply
 from redmine_bridge.models import WorkRequest
 
@@ -85,7 +87,8 @@ class ItemRegisterForm(forms.Form):
     originals = MultipleFileField(
         label=_("Scan of the letter / original email (.eml)"), required=False
     )
-    # R10: an appointment is prepared by reading the dossier; the form proves it was shown.
+    # R10: an appointment is prepared by reading the dossier. The page that shows it puts here
+    # the server's signed proof (`services.dossier_review_token`), checked on submission.
     dossier_reviewed = forms.CharField(widget=forms.HiddenInput, required=False)
     # R10: a bailiff's visit registered as something else than an act (see the service).
     not_a_bailiff_act = forms.BooleanField(
@@ -144,16 +147,13 @@ class ItemRegisterForm(forms.Form):
                 _("Say whether the visit is an appointment, a routine request or a bailiff's act."),
             )
         dossier = data.get("dossier")
-        if (
-            channel == Channel.VISIT
-            and kind == Kind.APPOINTMENT
-            and dossier is not None
-            and data.get("dossier_reviewed") != dossier.reference
-        ):
-            self.add_error(
-                "dossier",
-                _("Read the dossier's summary and history before the appointment (shown above)."),
-            )
+        if channel == Channel.VISIT and kind == Kind.APPOINTMENT and dossier is not None:
+            try:
+                services.dossier_review_check(
+                    token=data.get("dossier_reviewed", ""), dossier=dossier, user=self.user
+                )
+            except ValidationError as error:
+                self.add_error("dossier", error)
         return data
 
     @property

@@ -6,11 +6,12 @@ Every rule of the procedure that concerns correspondence is checked here, whatev
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from email.parser import BytesHeaderParser
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
+from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -94,6 +95,49 @@ def _check_sender_entitled(
             _("Only the direction may register an item from a sender without a valid mandate.")
         )
     return None, True
+
+
+# R10: "il convient alors de consulter le dossier au préalable". The proof that a page showed a
+# dossier to a user is signed by the server (the browser can only hand it back), and it lasts
+# the time of a visit at the desk.
+DOSSIER_REVIEW_SALT = "correspondence.dossier-review"
+DOSSIER_REVIEW_MAX_AGE = timedelta(hours=2)
+
+
+def dossier_review_token(*, dossier: Dossier, user: AbstractBaseUser) -> str:
+    """The signed proof that a page has just shown `dossier`'s summary and history to `user`."""
+    return signing.dumps({"dossier": dossier.pk, "user": user.pk}, salt=DOSSIER_REVIEW_SALT)
+
+
+def dossier_review_check(*, token: str, dossier: Dossier, user: AbstractBaseUser) -> None:
+    """R10: refuse an appointment unless `token` proves `dossier` was shown to `user` lately."""
+    try:
+        shown = signing.loads(token or "", salt=DOSSIER_REVIEW_SALT, max_age=DOSSIER_REVIEW_MAX_AGE)
+    except signing.SignatureExpired:
+        raise ValidationError(
+            _(
+                "The dossier was shown more than two hours ago: read its summary and history "
+                "again before the appointment (shown above)."
+            ),
+            code="dossier_review_expired",
+        ) from None
+    except signing.BadSignature:
+        shown = None
+    if shown is None:
+        raise ValidationError(
+            _("Read the dossier's summary and history before the appointment (shown above)."),
+            code="dossier_review_missing",
+        )
+    if shown != {"dossier": dossier.pk, "user": user.pk}:
+        raise ValidationError(
+            _(
+                "The page showed another dossier, or showed it to someone else: read the "
+                "summary and history of dossier %(reference)s before the appointment (shown "
+                "above)."
+            )
+            % {"reference": dossier.reference},
+            code="dossier_review_other",
+        )
 
 
 @dataclass
