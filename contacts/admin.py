@@ -277,6 +277,13 @@ class IntervenantAdmin(admin.ModelAdmin):
 
 @admin.register(Mandate)
 class MandateAdmin(admin.ModelAdmin):
+    """Mandates (R1), written through the services like on the gestionnaire's pages.
+
+    A mandate stays between the same two parties, in the same direction: its proof, signed by
+    that client, must never vouch for another one (a new pair is a new mandate). A revoked
+    mandate is history: read-only, never deleted.
+    """
+
     list_display = ["intervenant", "client", "direction", "valid_from", "valid_until", "revoked_at"]
     list_filter = ["direction"]
     list_select_related = ["intervenant", "client"]
@@ -290,11 +297,47 @@ class MandateAdmin(admin.ModelAdmin):
         "created_by",
         "created_at",
     ]
+    # Fixed once the mandate exists (see services.mandate_update).
+    PAIR_FIELDS = ["intervenant", "client", "direction"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return self.readonly_fields
+        return [*self.PAIR_FIELDS, *self.readonly_fields]
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.revoked_at is not None:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.revoked_at is not None:
+            return False
+        return super().has_delete_permission(request, obj)
 
     def save_model(self, request, obj, form, change):
-        if not change:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
+        data = form.cleaned_data
+        if change:
+            # Only the fields of the form: the pair and the revocation are not among them.
+            services.mandate_update(
+                mandate=obj,
+                by=request.user,
+                **{name: data[name] for name in services.MANDATE_FIELDS if name in data},
+            )
+            return
+        created = services.mandate_create(
+            intervenant=data["intervenant"],
+            client=data["client"],
+            direction=data["direction"],
+            valid_from=data["valid_from"],
+            valid_until=data.get("valid_until"),
+            scope=data.get("scope", ""),
+            by=request.user,
+        )
+        # The admin goes on with `obj` (its log entry, its redirect): it becomes the saved row.
+        obj.pk = created.pk
+        obj.refresh_from_db()
+        obj._state.adding = False
 
 
 @admin.register(ArtisanDecision)

@@ -164,8 +164,10 @@ class MandateForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.instance.intervenant = intervenant
         if self.instance.pk:
-            # A mandate stays between the same two parties; a new pair is a new mandate.
+            # A mandate stays between the same two parties, in the same direction; a new pair
+            # is a new mandate (services.mandate_update).
             del self.fields["client"]
+            del self.fields["direction"]
             if self.instance.proof_id:
                 self.fields["proof_file"].label = _("Replace the proof")
                 self.fields["proof_file"].help_text = ""

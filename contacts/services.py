@@ -356,6 +356,15 @@ def mandate_update(*, mandate: Mandate, by, proof_file=None, **changes) -> Manda
     """Change a mandate still in force; a revoked mandate is history and stays as it was."""
     if mandate.revoked_at is not None:
         raise ValidationError(_("A revoked mandate can no longer be changed."))
+    if "direction" in changes and changes["direction"] != mandate.direction:
+        # R1: the signed proof says "by" or "for" the client; the other way is a new mandate.
+        raise ValidationError(
+            {
+                "direction": _(
+                    "A mandate keeps its direction (by or for the client): record a new mandate."
+                )
+            }
+        )
     _set_fields(mandate, changes, MANDATE_FIELDS)
     mandate.full_clean()
     mandate.save()

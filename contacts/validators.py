@@ -130,11 +130,11 @@ SIRET_ERROR = _("Enter a valid SIRET number: 14 digits whose checksum is correct
 
 
 def normalize_siret(value: str) -> str:
-    """Return the 14 digits of `value` (spaces removed), or raise ValidationError."""
+    """Return the 14 digits of `value` (spaces, dots, dashes removed), or raise ValidationError."""
     raw = (value or "").strip()
     if not raw:
         return ""
-    digits = re.sub(r"[\s.]", "", raw)
+    digits = re.sub(r"[\s.\-]", "", raw)
     if not (digits.isdigit() and len(digits) == 14):
         raise ValidationError(SIRET_ERROR, code="invalid_siret")
     if digits.startswith(LA_POSTE_SIREN):

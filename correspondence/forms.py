@@ -1,11 +1,13 @@
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import Role
 from contacts.forms import GestionnaireChoiceField
 from contacts.models import Client, Dossier, Intervenant
+from correspondence import services
 from correspondence.models import Channel, IncomingItem, Kind, Level, Reply
 from redmine_bridge.models import WorkRequest
 
@@ -85,8 +87,15 @@ class ItemRegisterForm(forms.Form):
     originals = MultipleFileField(
         label=_("Scan of the letter / original email (.eml)"), required=False
     )
-    # R10: an appointment is prepared by reading the dossier; the form proves it was shown.
+    # R10: an appointment is prepared by reading the dossier. The page that shows it puts here
+    # the server's signed proof (`services.dossier_review_token`), checked on submission.
     dossier_reviewed = forms.CharField(widget=forms.HiddenInput, required=False)
+    # R10: a bailiff's visit registered as something else than an act (see the service).
+    not_a_bailiff_act = forms.BooleanField(
+        label=_("I confirm that this visit is not the delivery of a bailiff's act"),
+        required=False,
+        help_text=_("Asked for a visit from a bailiff: only the legal service receives acts."),
+    )
     force_reason = forms.CharField(
         label=_("Justification (direction only)"),
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -97,6 +106,7 @@ class ItemRegisterForm(forms.Form):
     # The fields that only some channels have; the page hides the others (static/correspondence).
     CHANNEL_FIELDS = {
         "kind": [Channel.VISIT],
+        "not_a_bailiff_act": [Channel.VISIT],
         "registered": [Channel.LETTER],
         "tracking_number": [Channel.LETTER],
         "originals": [Channel.LETTER, Channel.EMAIL],
@@ -123,6 +133,10 @@ class ItemRegisterForm(forms.Form):
                 "sender_intervenant", _("Choose the sender: one intervenant or one client.")
             )
         channel, kind = data.get("channel"), data.get("kind")
+        if channel and channel != Channel.VISIT:
+            # The kind is not shown for these channels: a value left from choosing "visit"
+            # first means nothing. (The service refuses any other kind for them.)
+            data["kind"] = kind = Kind.REQUEST
         if kind == Kind.BAILIFF_ACT and not self.user.has_perm("accounts.register_bailiff_act"):
             self.add_error(
                 "kind", _("Only the legal service may register the delivery of a bailiff's act.")
@@ -133,16 +147,13 @@ class ItemRegisterForm(forms.Form):
                 _("Say whether the visit is an appointment, a routine request or a bailiff's act."),
             )
         dossier = data.get("dossier")
-        if (
-            channel == Channel.VISIT
-            and kind == Kind.APPOINTMENT
-            and dossier is not None
-            and data.get("dossier_reviewed") != dossier.reference
-        ):
-            self.add_error(
-                "dossier",
-                _("Read the dossier's summary and history before the appointment (shown above)."),
-            )
+        if channel == Channel.VISIT and kind == Kind.APPOINTMENT and dossier is not None:
+            try:
+                services.dossier_review_check(
+                    token=data.get("dossier_reviewed", ""), dossier=dossier, user=self.user
+                )
+            except ValidationError as error:
+                self.add_error("dossier", error)
         return data
 
     @property

@@ -291,6 +291,16 @@ class Reply(models.Model):
                 | Q(registered=True, via="letter") & ~Q(tracking_number=""),
                 name="reply_registered_letter_has_tracking",
             ),
+            # R6: a tracking number identifies one item of mail: two replies never share one.
+            models.UniqueConstraint(
+                fields=["tracking_number"],
+                condition=~Q(tracking_number=""),
+                name="reply_unique_tracking_number",
+                violation_error_message=_(
+                    "This tracking number is already recorded for another letter: each "
+                    "registered letter has its own."
+                ),
+            ),
             models.CheckConstraint(
                 condition=~Q(via="email") | ~Q(recipient_email=""),
                 name="reply_email_has_recipient",
@@ -410,6 +420,8 @@ class Activity(models.Model):
     class Action(models.TextChoices):
         REGISTERED = "registered", _("Registered")
         FORCED = "forced", _("Registered without a valid mandate")
+        # R10: a bailiff came for something else than an act; who registered it says so.
+        NOT_BAILIFF_ACT = "not_bailiff_act", _("Declared not the delivery of a bailiff's act")
         STARTED = "started", _("Processing started")
         ASSIGNED = "assigned", _("Reassigned")
         REPLIED = "replied", _("Answered")

@@ -6,11 +6,12 @@ Every rule of the procedure that concerns correspondence is checked here, whatev
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from email.parser import BytesHeaderParser
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
+from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -96,6 +97,49 @@ def _check_sender_entitled(
     return None, True
 
 
+# R10: "il convient alors de consulter le dossier au préalable". The proof that a page showed a
+# dossier to a user is signed by the server (the browser can only hand it back), and it lasts
+# the time of a visit at the desk.
+DOSSIER_REVIEW_SALT = "correspondence.dossier-review"
+DOSSIER_REVIEW_MAX_AGE = timedelta(hours=2)
+
+
+def dossier_review_token(*, dossier: Dossier, user: AbstractBaseUser) -> str:
+    """The signed proof that a page has just shown `dossier`'s summary and history to `user`."""
+    return signing.dumps({"dossier": dossier.pk, "user": user.pk}, salt=DOSSIER_REVIEW_SALT)
+
+
+def dossier_review_check(*, token: str, dossier: Dossier, user: AbstractBaseUser) -> None:
+    """R10: refuse an appointment unless `token` proves `dossier` was shown to `user` lately."""
+    try:
+        shown = signing.loads(token or "", salt=DOSSIER_REVIEW_SALT, max_age=DOSSIER_REVIEW_MAX_AGE)
+    except signing.SignatureExpired:
+        raise ValidationError(
+            _(
+                "The dossier was shown more than two hours ago: read its summary and history "
+                "again before the appointment (shown above)."
+            ),
+            code="dossier_review_expired",
+        ) from None
+    except signing.BadSignature:
+        shown = None
+    if shown is None:
+        raise ValidationError(
+            _("Read the dossier's summary and history before the appointment (shown above)."),
+            code="dossier_review_missing",
+        )
+    if shown != {"dossier": dossier.pk, "user": user.pk}:
+        raise ValidationError(
+            _(
+                "The page showed another dossier, or showed it to someone else: read the "
+                "summary and history of dossier %(reference)s before the appointment (shown "
+                "above)."
+            )
+            % {"reference": dossier.reference},
+            code="dossier_review_other",
+        )
+
+
 @dataclass
 class ItemDraft:
     """An item checked by `item_prepare`, not saved yet, with what its registration writes."""
@@ -104,6 +148,8 @@ class ItemDraft:
     points: list[str]
     forced: bool
     by: AbstractBaseUser
+    # R10: a bailiff's visit registered as something else than an act, declared so by `by`.
+    declared_not_bailiff_act: bool = False
 
 
 def item_prepare(
@@ -122,6 +168,7 @@ def item_prepare(
     priority: int = 2,
     urgency: int = 2,
     force_reason: str = "",
+    not_a_bailiff_act: bool = False,
     mandates: list | None = None,
 ) -> ItemDraft:
     """Check an incoming item by the procedure's rules and build it, unsaved (no write).
@@ -129,13 +176,46 @@ def item_prepare(
     Shared by `item_register` (one item) and the email channel's batches (`items_create`).
     Refused when the sender is not entitled (R1), when a bailiff's act is registered by anyone
     but the legal service (R10), when a registered letter lacks its tracking number (R6). The
-    deadline and its alerts are fixed here (R8). `mandates`: the intervenant's mandates, newest
-    first, when the caller has read them already (see `mandate_check`); `dossier.client` is read.
+    deadline and its alerts are fixed here (R8). `not_a_bailiff_act`: the declaration that a
+    bailiff's visit registered as an appointment or a routine request is not the delivery of an
+    act (R10), recorded on the timeline. `mandates`: the intervenant's mandates, newest first,
+    when the caller has read them already (see `mandate_check`); `dossier.client` is read.
     """
+    declared_not_bailiff_act = (
+        channel == Channel.VISIT
+        and kind != Kind.BAILIFF_ACT
+        and isinstance(sender, Intervenant)
+        and sender.kind == Intervenant.Kind.BAILIFF
+    )
+    if declared_not_bailiff_act and not not_a_bailiff_act:
+        # R10: "la réception des actes d'huissier ne se fait que par le service juridique". A
+        # bailiff may come for something else (a constat, an inventory), which whoever
+        # registers the visit must say, in writing, on the item's timeline.
+        raise ValidationError(
+            {
+                "not_a_bailiff_act": _(
+                    "A bailiff's visit: only the legal service receives bailiff's acts "
+                    "(assignation, signification…). If the bailiff delivers an act, send him to "
+                    "the legal service; otherwise confirm that this visit is not the delivery "
+                    "of an act."
+                )
+            }
+        )
     if kind == Kind.BAILIFF_ACT and not by.has_perm("accounts.register_bailiff_act"):
         # R10: the reception of bailiff's acts is done by the legal service only.
         raise PermissionDenied(
             _("Only the legal service may register the delivery of a bailiff's act.")
+        )
+    if channel != Channel.VISIT and kind != Kind.REQUEST:
+        # R10: these are the kinds of a visit; whatever a form posts, a letter, an email or a
+        # call is a request.
+        raise ValidationError(
+            {
+                "kind": _(
+                    "Only a visit is an appointment, a routine request or a bailiff's act: a "
+                    "letter, an email or a phone call is a request."
+                )
+            }
         )
     if timezone.is_naive(received_at):
         raise ValidationError({"received_at": _("The reception time needs a time zone.")})
@@ -196,7 +276,13 @@ def item_prepare(
         raise ValidationError(
             _("Say whether the visit is an appointment, a routine request or a bailiff's act.")
         )
-    return ItemDraft(item=item, points=points, forced=forced, by=by)
+    return ItemDraft(
+        item=item,
+        points=points,
+        forced=forced,
+        by=by,
+        declared_not_bailiff_act=declared_not_bailiff_act,
+    )
 
 
 def items_create(drafts: list[ItemDraft]) -> list[IncomingItem]:
@@ -221,6 +307,16 @@ def items_create(drafts: list[ItemDraft]) -> list[IncomingItem]:
         )
         if draft.forced:
             activities.append(_activity(item, Activity.Action.FORCED, draft.by, item.forced_reason))
+        if draft.declared_not_bailiff_act:
+            activities.append(
+                _activity(
+                    item,
+                    Activity.Action.NOT_BAILIFF_ACT,
+                    draft.by,
+                    _("%(who)s confirms that this visit is not the delivery of a bailiff's act.")
+                    % {"who": draft.by.get_full_name() or draft.by.get_username()},
+                )
+            )
     Activity.objects.bulk_create(activities)
     return items
 
@@ -242,6 +338,7 @@ def item_register(
     priority: int = 2,
     urgency: int = 2,
     force_reason: str = "",
+    not_a_bailiff_act: bool = False,
     originals: list = (),
 ) -> IncomingItem:
     """Register an incoming item and its points; file its originals (scan, .eml) in the GED.
@@ -263,6 +360,7 @@ def item_register(
         priority=priority,
         urgency=urgency,
         force_reason=force_reason,
+        not_a_bailiff_act=not_a_bailiff_act,
     )
     (item,) = items_create([draft])
     for upload in originals:
@@ -384,6 +482,31 @@ class ReplyDraft:
     recipient_email: str = ""
 
 
+def _check_reply_tracking_number_unused(item: IncomingItem, tracking_number: str) -> None:
+    """R6: a tracking number identifies one item of mail: our reply has its own."""
+    if tracking_number == item.tracking_number:
+        raise ValidationError(
+            {
+                "tracking_number": _(
+                    "This is the tracking number of the letter received: enter the one of "
+                    "your registered reply."
+                )
+            }
+        )
+    if (
+        Reply.objects.filter(tracking_number=tracking_number).exists()
+        or IncomingItem.objects.filter(tracking_number=tracking_number).exists()
+    ):
+        raise ValidationError(
+            {
+                "tracking_number": _(
+                    "This tracking number is already recorded for another letter: each "
+                    "registered letter has its own."
+                )
+            }
+        )
+
+
 @transaction.atomic
 def reply_send(*, item: IncomingItem, draft: ReplyDraft, by) -> Reply:
     """Answer an item point by point (R5), by registered letter if it came so (R6).
@@ -392,6 +515,16 @@ def reply_send(*, item: IncomingItem, draft: ReplyDraft, by) -> Reply:
     its copy in the GED. The item is answered from now on.
     """
     item = IncomingItem.objects.select_for_update().select_related("dossier").get(pk=item.pk)
+    if item.is_oral:
+        # R9: an oral exchange is confirmed in writing in the event log or on its Redmine
+        # ticket (`event_record`), then closed (`item_close`); a reply would mark it answered
+        # and take it off the work list without that confirmation.
+        raise ValidationError(
+            _(
+                "A visit or a phone call is not answered by a reply: confirm it in writing "
+                "(event log or Redmine ticket), then close it."
+            )
+        )
     if not item.is_open:
         raise ValidationError(_("This item is already answered or closed."))
     item_start(item=item, by=by)  # R7 is checked there
@@ -413,6 +546,11 @@ def reply_send(*, item: IncomingItem, draft: ReplyDraft, by) -> Reply:
         )
     if draft.dated > timezone.localdate():
         errors["dated"] = _("A reply cannot be dated in the future.")
+    elif draft.dated < timezone.localdate(item.received_at):
+        # R5: the date printed on the letter; a reply cannot precede what it answers.
+        errors["dated"] = _("A reply cannot be dated before the item was received (%(day)s).") % {
+            "day": f"{timezone.localdate(item.received_at):%d/%m/%Y}"
+        }
     if draft.via == Reply.Via.EMAIL and not draft.recipient_email:
         errors["recipient_email"] = _("Enter the recipient's email address.")
     if errors:
@@ -420,6 +558,8 @@ def reply_send(*, item: IncomingItem, draft: ReplyDraft, by) -> Reply:
     tracking_number = _check_tracking_number(
         draft.registered, draft.tracking_number, field="tracking_number"
     )
+    if tracking_number:
+        _check_reply_tracking_number_unused(item, tracking_number)
 
     reply = Reply(
         item=item,

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.roles import Role, has_role
 from contacts.models import Dossier, Intervenant
 from contacts.selectors import mandate_check
 from correspondence import alerts, selectors, services
@@ -55,8 +56,25 @@ def work_list(request):
     )
 
 
+def _panel_moment(request, form):
+    """When the item was received, as typed so far: R1 is judged then, as the service does."""
+    value = form.data.get("received_at") if form.is_bound else request.GET.get("received_at")
+    if value:
+        try:
+            return form.fields["received_at"].clean(value)
+        except ValidationError:
+            pass
+    return timezone.now()
+
+
 def _dossier_panel(request, form) -> dict:
-    """The dossier's summary and history, shown before registering (R10), unless R1 forbids it."""
+    """The dossier's summary and history, shown before registering (R10), unless R1 forbids it.
+
+    About a sender without a valid mandate, a member of the direction still sees the dossier,
+    with the reason of the refusal: only they may force the registration (R1), and an
+    appointment they force is prepared by reading the dossier like any other (R10). Nothing of
+    it is shown to anyone else.
+    """
     reference = (
         form.data.get("dossier") if form.is_bound else request.GET.get("dossier", "")
     ) or ""
@@ -72,16 +90,22 @@ def _dossier_panel(request, form) -> dict:
         if form.is_bound
         else request.GET.get("sender_intervenant")
     )
+    panel = {}
     if sender_id:
         sender = (
             Intervenant.objects.filter(pk=sender_id).first() if str(sender_id).isdigit() else None
         )
         if sender is not None:
-            check = mandate_check(intervenant=sender, client=dossier.client, at=timezone.now())
+            check = mandate_check(
+                intervenant=sender, client=dossier.client, at=_panel_moment(request, form)
+            )
             if not check.ok:
-                # R1: nothing of the dossier is shown about an interlocutor without mandate.
-                return {"panel_refused": check.reason}
+                if not has_role(request.user, Role.DIRECTION):
+                    # R1: nothing of the dossier is shown about an interlocutor without mandate.
+                    return {"panel_refused": check.reason}
+                panel["panel_unmandated"] = check.reason
     return {
+        **panel,
         "panel_dossier": dossier,
         "panel_timeline": selectors.dossier_timeline(dossier, limit=10),
     }
@@ -110,6 +134,7 @@ def item_register(request):
                     urgency=data["urgency"],
                     by=request.user,
                     force_reason=data["force_reason"],
+                    not_a_bailiff_act=data["not_a_bailiff_act"],
                     originals=data["originals"],
                 )
             except ValidationError as error:
@@ -132,12 +157,14 @@ def item_register(request):
         form = ItemRegisterForm(user=request.user, initial=initial)
     context = {"form": form, **_dossier_panel(request, form)}
     if "panel_dossier" in context:
-        # The page now shows this dossier: the next submission may hold the appointment (R10).
+        # The page now shows this dossier to this user: the next submission may hold the
+        # appointment (R10), with the server's signed proof.
+        token = services.dossier_review_token(dossier=context["panel_dossier"], user=request.user)
         if form.is_bound:
             form.data = form.data.copy()
-            form.data["dossier_reviewed"] = context["panel_dossier"].reference
+            form.data["dossier_reviewed"] = token
         else:
-            form.initial["dossier_reviewed"] = context["panel_dossier"].reference
+            form.initial["dossier_reviewed"] = token
     context["dossier_references"] = Dossier.objects.filter(
         gestionnaire=request.user, closed_at=None
     ).values_list("reference", flat=True)[:200]

@@ -202,3 +202,75 @@ def test_the_database_refuses_a_registered_letter_without_tracking_number(
 
     with pytest.raises(IntegrityError), transaction.atomic():
         IncomingItem.objects.filter(pk=item.pk).update(registered=True)
+
+
+@pytest.fixture
+def bailiff(dossier, gestionnaire):
+    """A bailiff duly mandated by the dossier's client (proof in the GED)."""
+    import datetime as dt
+
+    from ged.services import document_store
+    from tests.factories import IntervenantFactory, MandateFactory
+
+    intervenant = IntervenantFactory(kind="bailiff", name="Maître Huissier")
+    mandate = MandateFactory(
+        intervenant=intervenant,
+        client=dossier.client,
+        valid_from=dt.date(2026, 1, 1),
+        created_by=gestionnaire,
+    )
+    mandate.proof = document_store(
+        file=pdf_file("mandat.pdf"), owner=mandate, added_by=gestionnaire
+    )
+    mandate.save(update_fields=["proof"])
+    return intervenant
+
+
+@pytest.mark.parametrize("channel", [Channel.LETTER, Channel.EMAIL, Channel.CALL])
+@pytest.mark.parametrize("kind", [Kind.APPOINTMENT, Kind.ROUTINE])
+def test_it_refuses_a_visits_kind_for_another_channel(gestionnaire, dossier, notary, channel, kind):
+    with pytest.raises(ValidationError, match="Seule une visite") as refused:
+        register(gestionnaire, notary, dossier, channel=channel, kind=kind)
+
+    assert "kind" in refused.value.error_dict
+    assert IncomingItem.objects.count() == 0
+
+
+@pytest.mark.parametrize("kind", [Kind.ROUTINE, Kind.APPOINTMENT])
+def test_it_refuses_a_bailiffs_visit_as_another_kind_without_the_declaration(
+    gestionnaire, dossier, bailiff, kind
+):
+    with pytest.raises(ValidationError, match="seul le service juridique") as refused:
+        register(gestionnaire, bailiff, dossier, channel=Channel.VISIT, kind=kind)
+
+    assert "not_a_bailiff_act" in refused.value.error_dict
+    assert IncomingItem.objects.count() == 0
+
+
+def test_it_registers_a_bailiffs_visit_declared_not_an_act_on_the_timeline(
+    gestionnaire, dossier, bailiff
+):
+    item = register(
+        gestionnaire,
+        bailiff,
+        dossier,
+        channel=Channel.VISIT,
+        kind=Kind.ROUTINE,
+        not_a_bailiff_act=True,
+    )
+
+    declaration = item.activities.get(action=Activity.Action.NOT_BAILIFF_ACT)
+    assert declaration.actor == gestionnaire
+    assert "Claire Martin" in declaration.detail and "acte d'huissier" in declaration.detail
+    labels = [entry.label for entry in selectors.item_timeline(item)]
+    assert "Déclaré comme n'étant pas la remise d'un acte d'huissier" in labels
+
+
+def test_it_needs_no_declaration_for_other_visitors_nor_for_the_act_itself(
+    gestionnaire, legal, dossier, notary, bailiff
+):
+    routine = register(gestionnaire, notary, dossier, channel=Channel.VISIT, kind=Kind.ROUTINE)
+    act = register(legal, bailiff, dossier, channel=Channel.VISIT, kind=Kind.BAILIFF_ACT)
+
+    assert not Activity.objects.filter(action=Activity.Action.NOT_BAILIFF_ACT).exists()
+    assert {routine.kind, act.kind} == {Kind.ROUTINE, Kind.BAILIFF_ACT}

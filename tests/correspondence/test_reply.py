@@ -170,3 +170,107 @@ def test_it_queues_an_email_reply_after_commit(
     assert len(callbacks) == 1
     assert reply.message_id.startswith("<") and reply.message_id.endswith(">")
     assert reply.email_sent_at is None
+
+
+@pytest.mark.parametrize(
+    ("channel", "kind"), [(Channel.CALL, "request"), (Channel.VISIT, "routine")]
+)
+def test_it_refuses_a_reply_to_an_oral_exchange(gestionnaire, dossier, notary, channel, kind):
+    item = register(gestionnaire, notary, dossier, channel=channel, kind=kind, originals=[])
+    draft = services.ReplyDraft(
+        via=Reply.Via.LETTER, dated=timezone.localdate(), answers=answers_for(item, "a", "b")
+    )
+
+    # R9: its written confirmation is an event (event log or Redmine ticket), then it is closed.
+    with pytest.raises(ValidationError, match="confirmez-le par écrit"):
+        services.reply_send(item=item, draft=draft, by=gestionnaire)
+
+    item.refresh_from_db()
+    assert item.status == Status.RECEIVED and item.answered_at is None
+    assert Reply.objects.count() == 0
+    assert not item.activities.filter(action="replied").exists()
+
+
+def test_it_refuses_a_reply_dated_before_the_reception(gestionnaire, dossier, notary):
+    item = register(gestionnaire, notary, dossier)
+    draft = services.ReplyDraft(
+        via=Reply.Via.LETTER, dated=datetime.date(2001, 1, 1), answers=answers_for(item, "a", "b")
+    )
+
+    with pytest.raises(ValidationError, match="avant la réception") as refused:
+        services.reply_send(item=item, draft=draft, by=gestionnaire)
+
+    assert "dated" in refused.value.error_dict
+    assert Reply.objects.count() == 0
+
+
+def test_it_accepts_a_reply_dated_the_day_of_the_reception(gestionnaire, dossier, notary):
+    received_at = timezone.now() - datetime.timedelta(days=3)
+    item = register(gestionnaire, notary, dossier, received_at=received_at)
+    draft = services.ReplyDraft(
+        via=Reply.Via.LETTER,
+        dated=timezone.localdate(received_at),
+        answers=answers_for(item, "a", "b"),
+    )
+
+    assert services.reply_send(item=item, draft=draft, by=gestionnaire).dated == draft.dated
+
+
+def test_it_refuses_the_tracking_number_of_the_letter_received(gestionnaire, dossier, notary):
+    item = register(gestionnaire, notary, dossier, registered=True, tracking_number="RR123456789FR")
+    draft = services.ReplyDraft(
+        via=Reply.Via.LETTER,
+        dated=timezone.localdate(),
+        answers=answers_for(item, "a", "b"),
+        registered=True,
+        tracking_number="rr 123456789 fr",
+    )
+
+    with pytest.raises(ValidationError, match="numéro de suivi de la lettre reçue"):
+        services.reply_send(item=item, draft=draft, by=gestionnaire)
+
+    item.refresh_from_db()
+    assert Reply.objects.count() == 0 and item.answered_at is None
+
+
+def test_it_refuses_a_tracking_number_already_used_by_another_reply(gestionnaire, dossier, notary):
+    first, second = (
+        register(gestionnaire, notary, dossier, registered=True, tracking_number=number)
+        for number in ("RR000000001FR", "RR000000002FR")
+    )
+
+    def draft(item):
+        return services.ReplyDraft(
+            via=Reply.Via.LETTER,
+            dated=timezone.localdate(),
+            answers=answers_for(item, "a", "b"),
+            registered=True,
+            tracking_number="1A00000000001",
+        )
+
+    services.reply_send(item=first, draft=draft(first), by=gestionnaire)
+    with pytest.raises(ValidationError, match="déjà enregistré pour une autre lettre"):
+        services.reply_send(item=second, draft=draft(second), by=gestionnaire)
+
+    second.refresh_from_db()
+    assert second.answered_at is None
+    assert Reply.objects.count() == 1
+
+
+def test_two_replies_never_share_a_tracking_number_in_the_database(gestionnaire, dossier, notary):
+    from django.db import IntegrityError, transaction
+
+    item = register(gestionnaire, notary, dossier)
+    fields = dict(
+        item=item,
+        via=Reply.Via.LETTER,
+        dated=timezone.localdate(),
+        dossier_reference=dossier.reference,
+        registered=True,
+        tracking_number="1A00000000001",
+        created_by=gestionnaire,
+    )
+    Reply.objects.create(**fields)
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Reply.objects.create(**fields)

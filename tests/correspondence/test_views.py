@@ -163,21 +163,132 @@ def test_it_lets_the_legal_service_register_a_bailiffs_act(as_user, legal, dossi
     assert IncomingItem.objects.get().kind == Kind.BAILIFF_ACT
 
 
+def shown_dossier_token(client, data) -> str:
+    """GET the register page with what was typed ("Show the dossier"): its signed proof (R10)."""
+    page = client.get("/courrier/enregistrer/", data)
+    assert page.context["panel_dossier"].reference == data["dossier"]
+    assert page.context["panel_dossier"].property_address in page.content.decode()
+    return page.context["form"]["dossier_reviewed"].value()
+
+
 def test_it_shows_the_dossier_before_an_appointment(as_user, gestionnaire, dossier, notary):
     client = as_user(gestionnaire)
     data = form_data(dossier, notary, channel="visit", kind="appointment")
 
     refused = client.post("/courrier/enregistrer/", data)
     assert "Consultez le dossier" in refused.context["form"].errors["dossier"][0]
-    assert refused.context["panel_dossier"] == dossier
     assert IncomingItem.objects.count() == 0
 
-    # The page now showed the dossier: the hidden field says so, and the appointment is registered.
-    accepted = client.post(
-        "/courrier/enregistrer/", {**data, "dossier_reviewed": dossier.reference}
-    )
+    # The page shows the dossier; the proof it hands out lets the appointment be registered.
+    token = shown_dossier_token(client, data)
+    accepted = client.post("/courrier/enregistrer/", {**data, "dossier_reviewed": token})
     assert accepted.status_code == 302
     assert IncomingItem.objects.get().kind == Kind.APPOINTMENT
+
+
+def tampered(token: str) -> str:
+    """`token` with one character of its signature changed."""
+    return token[:-1] + ("A" if token[-1] != "A" else "B")
+
+
+@pytest.mark.parametrize(
+    "forgery",
+    ["absent", "reference", "garbage", "other_dossier", "other_user", "other_salt", "tampered"],
+)
+def test_it_refuses_an_appointment_without_the_proof_the_dossier_was_shown(
+    as_user, gestionnaire, other_gestionnaire, dossier, notary, forgery
+):
+    from django.core import signing
+
+    client = as_user(gestionnaire)
+    data = form_data(dossier, notary, channel="visit", kind="appointment")
+    other = DossierFactory(client=dossier.client, gestionnaire=gestionnaire)
+    token = {
+        "absent": "",
+        "reference": dossier.reference,  # what the browser echoed before
+        "garbage": "not-a-token",
+        "other_dossier": services.dossier_review_token(dossier=other, user=gestionnaire),
+        "other_user": services.dossier_review_token(dossier=dossier, user=other_gestionnaire),
+        "other_salt": signing.dumps({"dossier": dossier.pk, "user": gestionnaire.pk}),
+        "tampered": tampered(services.dossier_review_token(dossier=dossier, user=gestionnaire)),
+    }[forgery]
+
+    refused = client.post("/courrier/enregistrer/", {**data, "dossier_reviewed": token})
+
+    assert refused.status_code == 200
+    error = refused.context["form"].errors["dossier"][0]
+    assert "avant le rendez-vous" in error
+    assert IncomingItem.objects.count() == 0
+
+
+def test_it_refuses_a_proof_older_than_two_hours(as_user, gestionnaire, dossier, notary):
+    import time_machine
+
+    client = as_user(gestionnaire)
+    data = form_data(dossier, notary, channel="visit", kind="appointment")
+    token = shown_dossier_token(client, data)
+
+    with time_machine.travel(timezone.now() + timedelta(hours=2, minutes=1)):
+        client.force_login(gestionnaire)
+        refused = client.post("/courrier/enregistrer/", {**data, "dossier_reviewed": token})
+
+    assert "plus de deux heures" in refused.context["form"].errors["dossier"][0]
+    assert IncomingItem.objects.count() == 0
+
+
+def test_it_shows_the_dossier_to_the_direction_forcing_an_appointment(
+    as_user, direction, dossier, stranger
+):
+    client = as_user(direction)
+    data = form_data(
+        dossier,
+        stranger,
+        channel="visit",
+        kind="appointment",
+        assigned_to=direction.pk,
+        force_reason="Le notaire de la succession, mandat en cours de signature",
+    )
+
+    page = client.get("/courrier/enregistrer/", data)
+    assert "mandat" in page.context["panel_unmandated"]
+    assert 'id="dossier-panel-unmandated"' in page.content.decode()
+    accepted = client.post(
+        "/courrier/enregistrer/",
+        {**data, "dossier_reviewed": page.context["form"]["dossier_reviewed"].value()},
+    )
+
+    assert accepted.status_code == 302
+    item = IncomingItem.objects.get()
+    assert (item.kind, item.forced_by) == (Kind.APPOINTMENT, direction)
+
+
+def test_the_panel_judges_the_mandate_at_the_reception_time(as_user, gestionnaire, dossier, notary):
+    from tests.factories import IntervenantFactory, MandateFactory
+
+    yesterday = timezone.localdate() - timedelta(days=1)
+    former = IntervenantFactory(kind="notary", name="Maître Ancien")
+    mandate = MandateFactory(
+        intervenant=former,
+        client=dossier.client,
+        valid_from=yesterday - timedelta(days=30),
+        valid_until=yesterday,
+    )
+    from ged.services import document_store
+
+    mandate.proof = document_store(
+        file=pdf_file("mandat.pdf"), owner=mandate, added_by=gestionnaire
+    )
+    mandate.save(update_fields=["proof"])
+    client = as_user(gestionnaire)
+    typed = {"dossier": dossier.reference, "sender_intervenant": former.pk}
+
+    today = client.get("/courrier/enregistrer/", typed)
+    received_yesterday = client.get(
+        "/courrier/enregistrer/", {**typed, "received_at": f"{yesterday:%Y-%m-%d}T10:00"}
+    )
+
+    assert "panel_refused" in today.context
+    assert received_yesterday.context["panel_dossier"] == dossier
 
 
 def test_it_offers_the_dossiers_client_alone_as_a_client_sender(as_user, gestionnaire, dossier):
@@ -388,3 +499,63 @@ def test_the_dossier_page_shows_the_correspondence_history(as_user, gestionnaire
 
     assert 'id="dossier-history"' in page
     assert "Succession Dupont" in page
+
+
+def test_it_refuses_a_reply_to_a_call_from_the_item_page(as_user, gestionnaire, dossier, notary):
+    call = register(gestionnaire, notary, dossier, channel=Channel.CALL)
+    point = call.points.first()
+
+    response = as_user(gestionnaire).post(
+        f"/courrier/{call.pk}/repondre/",
+        {
+            "via": "letter",
+            "dated": timezone.localdate().isoformat(),
+            f"answer_{point.pk}": "Vu au téléphone.",
+        },
+    )
+
+    assert response.status_code == 400
+    assert "confirmez-le par écrit" in response.content.decode()
+    call.refresh_from_db()
+    assert call.status == Status.RECEIVED and call.answered_at is None
+    assert Reply.objects.count() == 0
+
+
+def test_it_registers_a_letter_as_a_request_whatever_the_hidden_kind(
+    as_user, gestionnaire, dossier, notary
+):
+    data = form_data(dossier, notary, channel="letter", kind="appointment")
+
+    response = as_user(gestionnaire).post("/courrier/enregistrer/", data)
+
+    assert response.status_code == 302
+    assert IncomingItem.objects.get().kind == Kind.REQUEST
+
+
+def test_it_asks_to_declare_a_bailiffs_visit_is_not_an_act(as_user, gestionnaire, dossier):
+    from tests.factories import IntervenantFactory, MandateFactory
+
+    bailiff = IntervenantFactory(kind="bailiff", name="Maître Huissier")
+    mandate = MandateFactory(
+        intervenant=bailiff, client=dossier.client, valid_from=timezone.localdate()
+    )
+    from ged.services import document_store
+
+    mandate.proof = document_store(
+        file=pdf_file("mandat.pdf"), owner=mandate, added_by=gestionnaire
+    )
+    mandate.save(update_fields=["proof"])
+    client = as_user(gestionnaire)
+    data = form_data(dossier, bailiff, channel="visit", kind="routine")
+
+    page = client.get("/courrier/enregistrer/").content.decode()
+    assert '<p class="field-not_a_bailiff_act" data-channels="visit">' in page
+    refused = client.post("/courrier/enregistrer/", data)
+    assert "seul le service juridique" in refused.context["form"].errors["not_a_bailiff_act"][0]
+    assert IncomingItem.objects.count() == 0
+
+    accepted = client.post("/courrier/enregistrer/", {**data, "not_a_bailiff_act": "on"})
+    assert accepted.status_code == 302
+    item = IncomingItem.objects.get()
+    assert item.kind == Kind.ROUTINE
+    assert "pas la remise d" in client.get(f"/courrier/{item.pk}/").content.decode()

@@ -45,16 +45,20 @@ def _reply(item, *, by, email):
     return reply
 
 
-def _by_phone(dossier, notary, gestionnaire):
+def _by_letter(dossier, notary, gestionnaire):
+    """An item registered by hand, not from a mailbox (a call is confirmed, never replied to)."""
+    from tests.correspondence.conftest import pdf_file
+
     return item_register(
-        channel="call",
+        channel="letter",
         received_at=timezone.now(),
         sender=notary,
         dossier=dossier,
-        subject="Appel de l'étude",
+        subject="Courrier de l'étude",
         points=["Date de la signature ?"],
         assigned_to=gestionnaire,
         by=gestionnaire,
+        originals=[pdf_file()],
     )
 
 
@@ -100,14 +104,14 @@ def test_a_reply_goes_back_to_the_mailbox_the_email_came_in_by(
     )
     services.mailbox_poll(config=second.config)
     emailed = InboundMessage.objects.get().item
-    by_phone = _by_phone(dossier, notary, gestionnaire)
+    by_letter = _by_letter(dossier, notary, gestionnaire)
 
     to_email = _reply(emailed, by=gestionnaire, email=notary.email)
-    to_call = _reply(by_phone, by=gestionnaire, email=notary.email)
+    to_letter = _reply(by_letter, by=gestionnaire, email=notary.email)
 
     assert build_reply_message(to_email).extra_headers["Reply-To"] == "gestion@agence.test"
     assert build_reply_message(to_email).from_email == settings.DEFAULT_FROM_EMAIL
-    assert "Reply-To" not in build_reply_message(to_call).extra_headers
+    assert "Reply-To" not in build_reply_message(to_letter).extra_headers
     assert build_reply_message(to_email).extra_headers["References"] == (
         "<1@notaires.fr> <2@notaires.fr>"
     )
@@ -119,8 +123,8 @@ def test_a_reply_goes_back_to_the_mailbox_the_email_came_in_by(
     [in_second] = second.raws(second.config.sent_folder)
     [in_first] = first.raws(first.config.sent_folder)
     assert to_email.message_id.encode() in in_second
-    assert to_call.message_id.encode() in in_first
+    assert to_letter.message_id.encode() in in_first
     assert set(SentCopy.objects.values_list("reply", "mailbox__name")) == {
         (to_email.pk, second.config.name),
-        (to_call.pk, "compta"),
+        (to_letter.pk, "compta"),
     }
