@@ -112,8 +112,37 @@ class ParsedEmail:
         return list(dict.fromkeys(ids))
 
 
+# The standard library's parser nests one generator per level of multipart: near 1,000 levels it
+# fails with RecursionError, and the half-run generators it leaves behind fail again when they are
+# collected (unraisable errors, at any later moment). Far beyond any real message (the setting
+# MAILBOX_MAX_DEPTH, checked exactly on the parsed tree, is 12 by default), far below that limit,
+# such a structure is refused from the raw bytes, before the parser sees it.
+PARSER_SAFE_DEPTH = 500
+_BOUNDARY = re.compile(rb'boundary\s*=\s*"?([^";\s]+)', re.IGNORECASE)
+
+
+def _nested_beyond_parser(raw: bytes) -> bool:
+    """Whether the multiparts of `raw` nest deeper than PARSER_SAFE_DEPTH (a linear scan)."""
+    if raw.lower().count(b"boundary") <= PARSER_SAFE_DEPTH:
+        return False  # each level declares a boundary: no more levels than declarations
+    open_boundaries: list[bytes] = []
+    for line in raw.splitlines():
+        if line.startswith(b"--") and open_boundaries:
+            closing = line.rstrip()
+            for level in range(len(open_boundaries) - 1, -1, -1):
+                if closing == b"--" + open_boundaries[level] + b"--":
+                    del open_boundaries[level:]  # a closed level closes those inside it
+                    break
+        open_boundaries += _BOUNDARY.findall(line)
+        if len(open_boundaries) > PARSER_SAFE_DEPTH:
+            return True
+    return False
+
+
 def parse_email(raw: bytes) -> ParsedEmail:
     """Parse `raw`; MalformedEmail when it breaks a limit or cannot be read faithfully."""
+    if _nested_beyond_parser(raw):
+        raise MalformedEmail(_("The MIME structure is nested too deeply."))
     try:
         message = email.message_from_bytes(raw, policy=_ParseOncePolicy(cache={}))
         parts = _walk(message)

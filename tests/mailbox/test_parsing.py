@@ -214,6 +214,37 @@ def test_it_refuses_malformed_messages_with_a_reason(raw, reason):
     assert reason in error.value.reason
 
 
+def test_an_absurd_nesting_never_reaches_the_standard_librarys_parser(monkeypatch):
+    """Near 1,000 levels it recurses too deep, and its half-run generators fail again later."""
+    from email_channel import parsing
+
+    def parser(*args, **kwargs):
+        raise AssertionError("parsed")
+
+    monkeypatch.setattr(parsing.email, "message_from_bytes", parser)
+
+    with pytest.raises(MalformedEmail, match="trop profondément"):
+        parse_email(corpus.nested(sender=SENDER, depth=parsing.PARSER_SAFE_DEPTH + 1))
+
+
+def test_many_sibling_multiparts_are_not_taken_for_nesting(settings):
+    from email_channel import parsing
+
+    settings.MAILBOX_MAX_PARTS = 5000
+    siblings = "".join(
+        f'--top\r\nContent-Type: multipart/alternative; boundary="s{n}"\r\n\r\n'
+        f"--s{n}\r\nContent-Type: text/plain\r\n\r\nPartie {n}\r\n--s{n}--\r\n"
+        for n in range(parsing.PARSER_SAFE_DEPTH + 50)
+    )
+    raw = (
+        f"From: {SENDER}\r\nTo: agence@exemple.fr\r\nSubject: Pièces\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/mixed; boundary="top"\r\n\r\n' + siblings + "--top--\r\n"
+    ).encode()
+
+    assert not parsing._nested_beyond_parser(raw)
+    assert parse_email(raw).from_address == SENDER
+
+
 def test_the_limits_are_settings(settings):
     settings.MAILBOX_MAX_PARTS = 5000
     settings.MAILBOX_MAX_DEPTH = 50
