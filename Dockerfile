@@ -17,8 +17,12 @@ COPY redmine_bridge redmine_bridge
 COPY email_channel email_channel
 RUN pip install --no-cache-dir .
 COPY . .
+# Static files are collected into the image, outside /app/var (the documents volume, which would
+# hide them), and served from there at run time: the manifest storage needs its manifest.
+ENV STATIC_ROOT=/app/staticfiles
 # collectstatic needs settings but no service: build-time values only.
 RUN DEBUG=true VAR_DIR=/tmp/build python manage.py collectstatic --noinput \
+    && rm -rf /tmp/build \
     && mkdir -p /app/var && chown gerance /app/var
 
 USER gerance

@@ -65,6 +65,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before CommonMiddleware, the first to check the host (see the class).
+    "gerance.middleware.HealthzMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -136,8 +138,11 @@ except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
 
 # --- Static files and documents -------------------------------------------------------------
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns on every request when it is missing
+# collectstatic's output. The Docker image sets it to a folder of its own, outside the documents
+# volume mounted on VAR_DIR, which would hide the files collected when the image was built.
+STATIC_ROOT = Path(env.path("STATIC_ROOT", default=VAR_DIR / "static"))
+# whitenoise warns on every request when it is missing.
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = VAR_DIR / "media"
 

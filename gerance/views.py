@@ -10,9 +10,12 @@ from gerance.lib import health
 @never_cache
 @require_GET
 def healthz(request):
-    """JSON state of the database and the broker; HTTP 503 when either is down."""
-    checks = {"database": health.database_ok(), "broker": health.broker_ok()}
-    healthy = all(checks.values())
-    body = {"status": "ok" if healthy else "error"}
-    body.update({name: "ok" if up else "down" for name, up in checks.items()})
+    """JSON state of the database, the broker and the static files; HTTP 503 when one fails."""
+    checks = {
+        "database": "ok" if health.database_ok() else "down",
+        "broker": "ok" if health.broker_ok() else "down",
+        "static": "ok" if health.static_files_ok() else "missing",
+    }
+    healthy = all(state == "ok" for state in checks.values())
+    body = {"status": "ok" if healthy else "error", **checks}
     return JsonResponse(body, status=200 if healthy else 503)

@@ -28,3 +28,16 @@ def broker_ok(timeout: float = 2.0) -> bool:
         return False
     finally:
         connection.release()
+
+
+def static_files_ok() -> bool:
+    """Whether pages can name their static files: a manifest storage needs collectstatic's manifest.
+
+    Without it, every page that uses {% static %} answers 500 while the database and the broker
+    are fine. With DEBUG on, the manifest storages serve the files by their plain names.
+    """
+    from django.contrib.staticfiles.storage import ManifestFilesMixin, staticfiles_storage
+
+    if settings.DEBUG or not isinstance(staticfiles_storage, ManifestFilesMixin):
+        return True
+    return not staticfiles_storage.manifest_strict or bool(staticfiles_storage.hashed_files)

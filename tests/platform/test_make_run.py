@@ -100,7 +100,7 @@ def _make_run_then_ctrl_c(port: int, var_dir: Path, log_path: Path) -> str:
         status, body = _get(f"http://127.0.0.1:{port}/healthz")
         assert (status, json.loads(body)) == (
             200,
-            {"status": "ok", "database": "ok", "broker": "ok"},
+            {"status": "ok", "database": "ok", "broker": "ok", "static": "ok"},
         )
 
         # Wait until the worker and beat are up too, then press Ctrl-C.
