@@ -1,6 +1,7 @@
 """Configuration from the environment: embedded defaults, production values, loud failures."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -100,9 +101,9 @@ def test_it_refuses_an_unknown_time_zone(tmp_path):
     assert "TIME_ZONE='Europe/Atlantis' is not a known time zone" in result.stderr
 
 
-def test_it_passes_the_deployment_checks_with_production_variables(tmp_path):
-    clean = {"PATH": os.environ["PATH"], "VAR_DIR": str(tmp_path / "var"), **PRODUCTION_ENV}
-    result = subprocess.run(
+def _check_deploy(env: dict, tmp_path) -> subprocess.CompletedProcess:
+    clean = {"PATH": os.environ["PATH"], "VAR_DIR": str(tmp_path / "var"), **env}
+    return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
         env=clean,
@@ -111,8 +112,21 @@ def test_it_passes_the_deployment_checks_with_production_variables(tmp_path):
         timeout=60,
     )
 
+
+def test_it_passes_the_deployment_checks_with_production_variables(tmp_path):
+    result = _check_deploy({**PRODUCTION_ENV, "SECURE_HSTS_PRELOAD": "true"}, tmp_path)
+
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_it_leaves_hsts_preload_off_unless_asked(tmp_path):
+    # Leaving the browsers' preload list takes months: the deployment check's reminder (W021)
+    # is the only one left when the variable is unset.
+    result = _check_deploy(PRODUCTION_ENV, tmp_path)
+
+    assert result.returncode != 0
+    assert set(re.findall(r"\(security\.\w+\)", result.stderr)) == {"(security.W021)"}
 
 
 def test_it_has_no_model_change_without_a_migration(tmp_path):
@@ -135,3 +149,88 @@ def test_it_keeps_every_datetime_aware(tmp_path, debug):
     )
 
     assert result.stdout.strip() == "True"
+
+
+def _read_setting(name: str, env: dict, tmp_path) -> subprocess.CompletedProcess:
+    return run_django(
+        f"from django.conf import settings as s; print(repr(s.{name}))",
+        {"DEBUG": "true", **env},
+        tmp_path,
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("oui", "True"), ("NON", "False"), ("On", "True"), ("0", "False"), ("yes", "True")],
+)
+def test_it_reads_booleans_in_english_and_french(tmp_path, value, expected):
+    result = _read_setting("SESSION_COOKIE_SECURE", {"SESSION_COOKIE_SECURE": value}, tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected
+
+
+def test_it_refuses_a_boolean_it_cannot_read(tmp_path):
+    result = _read_setting("SESSION_COOKIE_SECURE", {"SESSION_COOKIE_SECURE": "vrai"}, tmp_path)
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: SESSION_COOKIE_SECURE='vrai' is not a boolean" in result.stderr
+
+
+def test_it_refuses_an_integer_it_cannot_read(tmp_path):
+    result = _read_setting("GED_MAX_UPLOAD_SIZE", {"GED_MAX_UPLOAD_SIZE": "25MB"}, tmp_path)
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: GED_MAX_UPLOAD_SIZE='25MB' is not a whole number" in (
+        result.stderr
+    )
+
+
+def test_it_refuses_a_number_it_cannot_read(tmp_path):
+    result = _read_setting("ALERT_WARNING_SHARE", {"ALERT_WARNING_SHARE": "0,75"}, tmp_path)
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: ALERT_WARNING_SHARE='0,75' is not a number" in result.stderr
+
+
+def test_it_reads_integers_and_takes_an_empty_value_for_unset(tmp_path):
+    result = run_django(
+        "from django.conf import settings as s; print(s.GED_MAX_UPLOAD_SIZE, s.EMAIL_TIMEOUT)",
+        {"DEBUG": "true", "GED_MAX_UPLOAD_SIZE": " 1048576 ", "EMAIL_TIMEOUT": ""},
+        tmp_path,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["1048576", "30"]
+
+
+def test_it_reads_every_boolean_and_integer_strictly():
+    # A reader of django-environ's own would accept "oui" as False again.
+    settings_text = (ROOT / "gerance" / "settings.py").read_text()
+
+    assert "environ.Env" not in settings_text
+    assert "from gerance.lib.env import Env" in settings_text
+
+
+def test_it_reads_the_static_root_from_the_environment(tmp_path):
+    result = _read_setting("STATIC_ROOT", {"STATIC_ROOT": str(tmp_path / "collected")}, tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert str(tmp_path / "collected") in result.stdout
+    assert (tmp_path / "collected").is_dir()
+
+
+def test_it_keeps_the_static_root_under_var_dir_by_default(tmp_path):
+    result = _read_setting("STATIC_ROOT", {}, tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert str(tmp_path / "var" / "static") in result.stdout
+
+
+def test_it_documents_every_variable_it_reads_in_the_readme():
+    settings_text = (ROOT / "gerance" / "settings.py").read_text()
+    read = set(re.findall(r'env(?:\.\w+)?\(\s*"([A-Z][A-Z0-9_]+)"', settings_text))
+    readme = (ROOT / "README.md").read_text()
+
+    assert len(read) > 50
+    assert {name for name in read if f"`{name}`" not in readme} == set()
