@@ -114,16 +114,16 @@ def _check_deploy(env: dict, tmp_path) -> subprocess.CompletedProcess:
 
 
 def test_it_passes_the_deployment_checks_with_production_variables(tmp_path):
-    result = _check_deploy({**PRODUCTION_ENV, "SECURE_HSTS_PRELOAD": "true"}, tmp_path)
+    result = _check_deploy(PRODUCTION_ENV, tmp_path)
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues (0 silenced)." in result.stdout
 
 
-def test_it_leaves_hsts_preload_off_unless_asked(tmp_path):
+def test_an_agency_may_withhold_the_hsts_preload_consent(tmp_path):
     # Leaving the browsers' preload list takes months: the deployment check's reminder (W021)
-    # is the only one left when the variable is unset.
-    result = _check_deploy(PRODUCTION_ENV, tmp_path)
+    # is the only one left when the consent is withheld.
+    result = _check_deploy({**PRODUCTION_ENV, "SECURE_HSTS_PRELOAD": "false"}, tmp_path)
 
     assert result.returncode != 0
     assert set(re.findall(r"\(security\.\w+\)", result.stderr)) == {"(security.W021)"}
