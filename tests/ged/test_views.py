@@ -4,6 +4,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -322,6 +323,80 @@ def test_it_refuses_a_request_with_too_many_files(settings, as_user, owner, gest
 
     assert response.status_code == 400
     assert Document.objects.count() == 0
+
+
+def csrf_client(user):
+    """A client that, as a browser, must send the CSRF token (the test client skips the check)."""
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    client.get(reverse("home"))  # any page with a form: sets the CSRF cookie
+    return client
+
+
+def test_it_sends_too_many_files_back_to_the_form_with_a_message(settings, owner, gestionnaire):
+    settings.DATA_UPLOAD_MAX_NUMBER_FILES = 2
+    files = [upload(f"{n}.pdf", pdf_bytes(text=str(n))) for n in range(3)]
+    client = csrf_client(gestionnaire)
+    page = "http://testserver" + owner_url(owner)
+
+    response = client.post(
+        reverse("ged:upload"),
+        upload_data(owner, *files, csrfmiddlewaretoken=client.cookies["csrftoken"].value),
+        headers={"referer": page},
+        follow=True,
+    )
+
+    assert response.redirect_chain == [(page, 302)]
+    assert [str(m) for m in response.context["messages"]] == ["Au plus 2 fichiers à la fois."]
+    assert Document.objects.count() == 0
+
+
+def test_it_answers_too_many_files_in_json_to_the_script(settings, as_user, owner, gestionnaire):
+    settings.DATA_UPLOAD_MAX_NUMBER_FILES = 1
+    files = [upload(f"{n}.pdf", pdf_bytes(text=str(n))) for n in range(2)]
+
+    response = as_user(gestionnaire).post(
+        reverse("ged:upload"), upload_data(owner, *files), headers={"accept": "application/json"}
+    )
+
+    assert response.status_code == 400
+    assert response.json()["results"][0]["message"] == "Au plus 1 fichier à la fois."
+    assert Document.objects.count() == 0
+
+
+def test_it_shows_the_french_400_page_for_too_many_files_from_elsewhere(
+    settings, owner, gestionnaire
+):
+    settings.DATA_UPLOAD_MAX_NUMBER_FILES = 2
+    files = [upload(f"{n}.pdf", pdf_bytes(text=str(n))) for n in range(3)]
+
+    response = csrf_client(gestionnaire).post(
+        reverse("ged:upload"),
+        upload_data(owner, *files),
+        headers={"referer": "https://ailleurs.example/formulaire"},
+    )
+
+    assert response.status_code == 400
+    assert "Requête incorrecte" in response.text
+    assert "ailleurs.example" not in response.get("Location", "")
+    assert Document.objects.count() == 0
+
+
+def test_the_upload_still_checks_the_csrf_token(owner, gestionnaire):
+    client = csrf_client(gestionnaire)
+    data = upload_data(owner, upload("bail.pdf", pdf_bytes()))
+
+    refused = client.post(reverse("ged:upload"), data)
+
+    assert refused.status_code == 403
+    assert Document.objects.count() == 0
+    data = upload_data(
+        owner,
+        upload("bail.pdf", pdf_bytes()),
+        csrfmiddlewaretoken=client.cookies["csrftoken"].value,
+    )
+    assert client.post(reverse("ged:upload"), data).status_code == 302
+    assert Document.objects.count() == 1
 
 
 # --- Document page, preview, download --------------------------------------------------------
