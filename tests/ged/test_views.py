@@ -613,3 +613,28 @@ def test_it_shows_documents_read_only_in_the_admin(as_user, owner, gestionnaire,
     delete = client.post(reverse("admin:ged_document_delete", args=[document.pk]), {"post": "yes"})
     assert delete.status_code == 403
     assert Document.objects.filter(pk=document.pk).exists()
+
+
+# --- The upload form follows the settings ---------------------------------------------------
+
+
+def test_the_upload_form_offers_every_allowed_type_by_default(as_user, owner, gestionnaire):
+    response = as_user(gestionnaire).get(owner_url(owner))
+
+    assert (
+        'accept=".pdf,.jpg,.jpeg,.jpe,.png,.tif,.tiff,.eml,'
+        'application/pdf,image/jpeg,image/png,image/tiff,message/rfc822"'
+    ) in response.text
+    assert "PDF, JPEG, PNG, TIFF ou e-mail (.eml)." in response.text
+
+
+def test_the_upload_form_offers_only_the_allowed_types(settings, as_user, owner, gestionnaire):
+    settings.GED_ALLOWED_CONTENT_TYPES = ["image/png", "application/pdf"]
+    document = add_document(owner, gestionnaire, "bail.pdf")
+
+    for url in (owner_url(owner), reverse("ged:detail", args=[document.pk])):
+        response = as_user(gestionnaire).get(url)
+
+        assert 'accept=".pdf,.png,application/pdf,image/png"' in response.text
+        assert "PDF ou PNG." in response.text
+        assert "TIFF" not in response.text and ".eml" not in response.text
