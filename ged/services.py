@@ -18,6 +18,7 @@ from django.core.files import File
 from django.db import IntegrityError, models, transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
+from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from pypdf import PdfReader
 from pypdf.errors import DependencyError
@@ -272,6 +273,26 @@ TYPE_LABELS = {
     sniffing.TIFF: "TIFF",
     sniffing.EMAIL: "e-mail (.eml)",
 }
+
+
+def accepted_types_label() -> str:
+    """The allowed types for people, from GED_ALLOWED_CONTENT_TYPES: "PDF, JPEG or PNG"."""
+    labels = [TYPE_LABELS[t] for t in sniffing.KNOWN_TYPES if t in _allowed_types()]
+    return get_text_list(labels, _("or"))
+
+
+def accept_attribute() -> str:
+    """The file input's `accept` for the allowed types: their extensions, then their MIME types.
+
+    Only a hint to the browser's file picker; the content decides (`_check_type`).
+    """
+    allowed = [t for t in sniffing.KNOWN_TYPES if t in _allowed_types()]
+    extensions = [ext for ext, t in sniffing.TYPES_BY_EXTENSION.items() if t in allowed]
+    return ",".join(extensions + allowed)
+
+
+def _allowed_types() -> set[str]:
+    return set(settings.GED_ALLOWED_CONTENT_TYPES)
 
 
 def _type_label(content_type: str) -> str:

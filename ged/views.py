@@ -1,14 +1,17 @@
 import logging
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied, TooManyFilesSent, ValidationError
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
 from ged import access, selectors
@@ -62,6 +65,10 @@ def owner_documents(request, owner_type_id, owner_id):
     )
 
 
+# Exempt from the middleware's CSRF check only to run it a step later, in `_upload`: the
+# middleware reads request.POST first, and a form with more files than
+# DATA_UPLOAD_MAX_NUMBER_FILES (GED_MAX_FILES_PER_REQUEST) would end there in a bare 400.
+@csrf_exempt
 @require_POST
 def upload(request):
     """Store the posted files as documents of the posted owner (or one new version).
@@ -69,6 +76,39 @@ def upload(request):
     The page's script sends one file per request and asks for JSON, to show each file's
     progress; without the script the form posts every file at once and is redirected.
     """
+    try:
+        request.POST  # noqa: B018 (parses the multipart body: the first access to it)
+    except TooManyFilesSent:
+        return _too_many_files(request)
+    # RequestDataTooBig is left to the 400 page: DATA_UPLOAD_MAX_MEMORY_SIZE counts the form's
+    # fields, not its files, so only a forged request meets it.
+    return _upload(request)
+
+
+def _too_many_files(request):
+    """Back to the page of the form with a message: all it does, since no CSRF check ran.
+
+    The body did not parse, so neither `next` nor the CSRF token is known: the form's page is
+    the Referer, and it must be one of ours; a request from elsewhere gets the plain 400 page.
+    """
+    limit = settings.DATA_UPLOAD_MAX_NUMBER_FILES
+    message = ngettext("At most %(n)s file at a time.", "At most %(n)s files at a time.", limit) % {
+        "n": limit
+    }
+    if "application/json" in request.headers.get("Accept", ""):
+        result = {"name": "", "ok": False, "message": message}
+        return JsonResponse({"results": [result]}, status=400)
+    referer = request.headers.get("Referer", "")
+    if not url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        raise TooManyFilesSent("Too many files, and no page of ours to go back to.")
+    messages.error(request, message)
+    return redirect(referer)
+
+
+@csrf_protect
+def _upload(request):
     owner = _get_owner(request.POST.get("owner_type"), request.POST.get("owner_id"))
     if not access.accepts_uploads(owner):
         raise Http404

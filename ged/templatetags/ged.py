@@ -3,8 +3,7 @@
 from django import template
 from django.contrib.contenttypes.models import ContentType
 
-from ged import access
-from ged.services import TYPE_LABELS
+from ged import access, services
 
 register = template.Library()
 
@@ -22,4 +21,16 @@ def ged_can_attach(user, owner) -> bool:
 
 @register.filter
 def document_type_label(content_type: str) -> str:
-    return TYPE_LABELS.get(content_type, content_type)
+    return services.TYPE_LABELS.get(content_type, content_type)
+
+
+@register.simple_tag
+def ged_accept() -> str:
+    """The upload input's `accept` attribute, from GED_ALLOWED_CONTENT_TYPES."""
+    return services.accept_attribute()
+
+
+@register.simple_tag
+def ged_accepted_types() -> str:
+    """The allowed types in words, from GED_ALLOWED_CONTENT_TYPES."""
+    return services.accepted_types_label()

@@ -4,6 +4,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -324,6 +325,80 @@ def test_it_refuses_a_request_with_too_many_files(settings, as_user, owner, gest
     assert Document.objects.count() == 0
 
 
+def csrf_client(user):
+    """A client that, as a browser, must send the CSRF token (the test client skips the check)."""
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    client.get(reverse("home"))  # any page with a form: sets the CSRF cookie
+    return client
+
+
+def test_it_sends_too_many_files_back_to_the_form_with_a_message(settings, owner, gestionnaire):
+    settings.DATA_UPLOAD_MAX_NUMBER_FILES = 2
+    files = [upload(f"{n}.pdf", pdf_bytes(text=str(n))) for n in range(3)]
+    client = csrf_client(gestionnaire)
+    page = "http://testserver" + owner_url(owner)
+
+    response = client.post(
+        reverse("ged:upload"),
+        upload_data(owner, *files, csrfmiddlewaretoken=client.cookies["csrftoken"].value),
+        headers={"referer": page},
+        follow=True,
+    )
+
+    assert response.redirect_chain == [(page, 302)]
+    assert [str(m) for m in response.context["messages"]] == ["Au plus 2 fichiers à la fois."]
+    assert Document.objects.count() == 0
+
+
+def test_it_answers_too_many_files_in_json_to_the_script(settings, as_user, owner, gestionnaire):
+    settings.DATA_UPLOAD_MAX_NUMBER_FILES = 1
+    files = [upload(f"{n}.pdf", pdf_bytes(text=str(n))) for n in range(2)]
+
+    response = as_user(gestionnaire).post(
+        reverse("ged:upload"), upload_data(owner, *files), headers={"accept": "application/json"}
+    )
+
+    assert response.status_code == 400
+    assert response.json()["results"][0]["message"] == "Au plus 1 fichier à la fois."
+    assert Document.objects.count() == 0
+
+
+def test_it_shows_the_french_400_page_for_too_many_files_from_elsewhere(
+    settings, owner, gestionnaire
+):
+    settings.DATA_UPLOAD_MAX_NUMBER_FILES = 2
+    files = [upload(f"{n}.pdf", pdf_bytes(text=str(n))) for n in range(3)]
+
+    response = csrf_client(gestionnaire).post(
+        reverse("ged:upload"),
+        upload_data(owner, *files),
+        headers={"referer": "https://ailleurs.example/formulaire"},
+    )
+
+    assert response.status_code == 400
+    assert "Requête incorrecte" in response.text
+    assert "ailleurs.example" not in response.get("Location", "")
+    assert Document.objects.count() == 0
+
+
+def test_the_upload_still_checks_the_csrf_token(owner, gestionnaire):
+    client = csrf_client(gestionnaire)
+    data = upload_data(owner, upload("bail.pdf", pdf_bytes()))
+
+    refused = client.post(reverse("ged:upload"), data)
+
+    assert refused.status_code == 403
+    assert Document.objects.count() == 0
+    data = upload_data(
+        owner,
+        upload("bail.pdf", pdf_bytes()),
+        csrfmiddlewaretoken=client.cookies["csrftoken"].value,
+    )
+    assert client.post(reverse("ged:upload"), data).status_code == 302
+    assert Document.objects.count() == 1
+
+
 # --- Document page, preview, download --------------------------------------------------------
 
 
@@ -538,3 +613,28 @@ def test_it_shows_documents_read_only_in_the_admin(as_user, owner, gestionnaire,
     delete = client.post(reverse("admin:ged_document_delete", args=[document.pk]), {"post": "yes"})
     assert delete.status_code == 403
     assert Document.objects.filter(pk=document.pk).exists()
+
+
+# --- The upload form follows the settings ---------------------------------------------------
+
+
+def test_the_upload_form_offers_every_allowed_type_by_default(as_user, owner, gestionnaire):
+    response = as_user(gestionnaire).get(owner_url(owner))
+
+    assert (
+        'accept=".pdf,.jpg,.jpeg,.jpe,.png,.tif,.tiff,.eml,'
+        'application/pdf,image/jpeg,image/png,image/tiff,message/rfc822"'
+    ) in response.text
+    assert "PDF, JPEG, PNG, TIFF ou e-mail (.eml)." in response.text
+
+
+def test_the_upload_form_offers_only_the_allowed_types(settings, as_user, owner, gestionnaire):
+    settings.GED_ALLOWED_CONTENT_TYPES = ["image/png", "application/pdf"]
+    document = add_document(owner, gestionnaire, "bail.pdf")
+
+    for url in (owner_url(owner), reverse("ged:detail", args=[document.pk])):
+        response = as_user(gestionnaire).get(url)
+
+        assert 'accept=".pdf,.png,application/pdf,image/png"' in response.text
+        assert "PDF ou PNG." in response.text
+        assert "TIFF" not in response.text and ".eml" not in response.text
