@@ -14,5 +14,6 @@ urlpatterns = [
     path("<int:pk>/attribuer/", views.item_assign, name="assign"),
     path("<int:pk>/traiter/", views.item_start, name="start"),
     path("<int:pk>/cloturer/", views.item_close, name="close"),
-    path("dossier/<str:reference>/", views.dossier_timeline, name="dossier_timeline"),
+    # An imported dossier keeps its own reference, which may hold a slash ("2019/0042").
+    path("dossier/<path:reference>/", views.dossier_timeline, name="dossier_timeline"),
 ]

@@ -559,3 +559,19 @@ def test_it_asks_to_declare_a_bailiffs_visit_is_not_an_act(as_user, gestionnaire
     item = IncomingItem.objects.get()
     assert item.kind == Kind.ROUTINE
     assert "pas la remise d" in client.get(f"/courrier/{item.pk}/").content.decode()
+
+
+def test_an_imported_dossier_reference_with_a_slash_keeps_the_pages_up(
+    client, gestionnaire, notary, dossier
+):
+    """An imported dossier keeps its own reference: a slash in it broke every link to it (500)."""
+    dossier.reference = "2019/0042"
+    dossier.save(update_fields=["reference"])
+    item = register(gestionnaire, notary, dossier)
+    client.force_login(gestionnaire)
+
+    for url in ["/courrier/", f"/courrier/{item.pk}/", "/courrier/alertes/"]:
+        assert client.get(url).status_code == 200, url
+    page = client.get("/courrier/dossier/2019/0042/")
+    assert page.status_code == 200
+    assert "Succession Dupont" in page.content.decode()
