@@ -575,3 +575,15 @@ def test_an_imported_dossier_reference_with_a_slash_keeps_the_pages_up(
     page = client.get("/courrier/dossier/2019/0042/")
     assert page.status_code == 200
     assert "Succession Dupont" in page.content.decode()
+
+
+def test_the_item_page_links_to_its_dossier_and_its_sender(client, gestionnaire, notary, dossier):
+    item = register(gestionnaire, notary, dossier)
+    client.force_login(gestionnaire)
+
+    page = client.get(f"/courrier/{item.pk}/").content.decode()
+
+    assert f'href="/contacts/dossiers/{dossier.pk}/"' in page
+    assert f'href="/contacts/intervenants/{notary.pk}/"' in page
+    assert client.get(f"/contacts/dossiers/{dossier.pk}/").status_code == 200
+    assert client.get(f"/contacts/intervenants/{notary.pk}/").status_code == 200
