@@ -287,6 +287,8 @@ def item_start(request, pk):
         services.item_start(item=item, by=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Processing started."))
     return redirect("correspondence:item", pk=item.pk)
 
 

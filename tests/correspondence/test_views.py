@@ -587,3 +587,15 @@ def test_the_item_page_links_to_its_dossier_and_its_sender(client, gestionnaire,
     assert f'href="/contacts/intervenants/{notary.pk}/"' in page
     assert client.get(f"/contacts/dossiers/{dossier.pk}/").status_code == 200
     assert client.get(f"/contacts/intervenants/{notary.pk}/").status_code == 200
+
+
+def test_starting_the_processing_says_so(client, gestionnaire, notary, dossier):
+    item = register(gestionnaire, notary, dossier)
+    services.item_file_original(item=item, file=pdf_file(), by=gestionnaire)
+    client.force_login(gestionnaire)
+
+    page = client.post(f"/courrier/{item.pk}/traiter/", follow=True)
+
+    item.refresh_from_db()
+    assert item.status == Status.IN_PROGRESS
+    assert "Traitement commencé." in page.content.decode()
