@@ -11,7 +11,7 @@ DONE = "done"
 def work_request_search(*, state: str = "", requested_by=None, managed_by=None) -> QuerySet:
     """Work requests, newest first, filtered by push state (or "done"), requester, manager."""
     work_requests = WorkRequest.objects.select_related(
-        "dossier", "artisan", "requested_by"
+        "dossier", "artisan", "requested_by", "incoming_item"
     ).order_by("-created_at", "-pk")
     if state == PushState.PENDING:
         work_requests = work_requests.filter(pushed_at=None, failed_at=None)

@@ -86,7 +86,12 @@ def work_request_create(request):
 def _get_work_request(pk: int) -> WorkRequest:
     return get_object_or_404(
         WorkRequest.objects.select_related(
-            "dossier", "dossier__client", "artisan", "requested_by", "artisan__redmine_account"
+            "dossier",
+            "dossier__client",
+            "artisan",
+            "requested_by",
+            "artisan__redmine_account",
+            "incoming_item",
         ),
         pk=pk,
     )

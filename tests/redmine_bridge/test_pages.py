@@ -379,3 +379,18 @@ def test_the_admin_moves_the_pull_cursor_back_only(admin_client):
     assert cursor.updated_since < timezone.now() - timedelta(days=29)
     assert cursor.last_error == "Erreur"  # the pull's own fields are not the form's
     assert admin_client.get("/admin/redmine_bridge/synccursor/add/").status_code == 403
+
+
+def test_a_work_request_links_back_to_its_item_and_its_dossier(
+    as_user, gestionnaire, dossier, make_work_request, fake_redmine
+):
+    item = _item(dossier, gestionnaire)
+    work_request = make_work_request(incoming_item=item)
+    client = as_user(gestionnaire)
+    item_page = reverse("correspondence:item", args=[item.pk])
+    dossier_page = reverse("contacts:dossier_detail", args=[dossier.pk])
+
+    detail = client.get(_detail(work_request)).content.decode()
+    assert f'href="{item_page}"' in detail and "Fuite dans la cuisine" in detail
+    listing = client.get(LIST).content.decode()
+    assert f'href="{item_page}"' in listing and f'href="{dossier_page}"' in listing
