@@ -22,6 +22,9 @@ from correspondence.forms import (
 from correspondence.models import IncomingItem
 from gerance.lib.forms import add_service_errors
 
+# The routine requests shown above the work list, the most important first (R10).
+ACTIONS_SHOWN = 20
+
 
 def _require(request, permission: str) -> None:
     """The role groups hold these permissions (see the app's permission migration)."""
@@ -45,13 +48,16 @@ def work_list(request):
     page = Paginator(selectors.work_list(user=request.user, **criteria), 50).get_page(
         request.GET.get("page")
     )
+    # One more than shown: the page says when there are more, without a COUNT query.
+    actions = list(selectors.action_list(user=request.user)[: ACTIONS_SHOWN + 1])
     return render(
         request,
         "correspondence/work_list.html",
         {
             "filters": filters,
             "page": page,
-            "actions": selectors.action_list(user=request.user)[:20],
+            "actions": actions[:ACTIONS_SHOWN],
+            "more_actions": len(actions) > ACTIONS_SHOWN,
         },
     )
 

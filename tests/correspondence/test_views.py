@@ -435,6 +435,28 @@ def test_the_action_list_orders_routine_requests_by_priority(
     assert [item.pk for item in response.context["actions"]] == [high.pk, low.pk]
 
 
+def test_the_action_list_links_its_dossiers_and_says_when_there_are_more(
+    as_user, gestionnaire, dossier, notary, monkeypatch
+):
+    from correspondence import views
+
+    monkeypatch.setattr(views, "ACTIONS_SHOWN", 2)
+    for _ in range(2):
+        register(gestionnaire, notary, dossier, channel=Channel.VISIT, kind=Kind.ROUTINE)
+    client = as_user(gestionnaire)
+    dossier_url = f'href="/courrier/dossier/{dossier.reference}/"'
+
+    page = client.get("/courrier/").content.decode()
+    section = page.split('id="action-list"')[1].split("</section>")[0]
+    assert dossier_url in section
+    assert "Seules les 2 plus importantes" not in section
+
+    register(gestionnaire, notary, dossier, channel=Channel.VISIT, kind=Kind.ROUTINE)
+    response = client.get("/courrier/")
+    assert len(response.context["actions"]) == 2
+    assert "Seules les 2 plus importantes" in response.content.decode()
+
+
 @pytest.mark.parametrize("count", [1, 30])
 def test_the_work_list_needs_the_same_queries_whatever_the_data(
     as_user, gestionnaire, dossier, notary, count, django_assert_max_num_queries
