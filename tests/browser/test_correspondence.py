@@ -80,3 +80,16 @@ def test_it_registers_a_letter_with_its_scan_and_answers_it_point_by_point(
     item = IncomingItem.objects.get()
     assert item.status == Status.ANSWERED
     assert item.replies.get().document.content_type == "application/pdf"
+
+    # Closing asks first: dismissed, nothing happens; accepted, the item is closed.
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.get_by_role("button", name="Clôturer").click()
+    expect(page.locator("#item-status")).to_have_text("Répondu")
+    item.refresh_from_db()
+    assert item.status == Status.ANSWERED
+
+    messages = []
+    page.once("dialog", lambda dialog: (messages.append(dialog.message), dialog.accept()))
+    page.get_by_role("button", name="Clôturer").click()
+    expect(page.locator("#item-status")).to_have_text("Clôturé")
+    assert messages == ["Clôturer cet élément ? Il quitte la liste de travail définitivement."]
