@@ -44,6 +44,16 @@ def test_a_gestionnaire_sees_only_their_own_alerts(as_user, gestionnaire, alerte
     assert "Dépôt de garantie" not in response.content.decode()
 
 
+def test_an_alert_links_its_item_its_sender_and_its_dossier(
+    as_user, gestionnaire, alerted, notary, dossier
+):
+    page = as_user(gestionnaire).get(URL).content.decode()
+
+    assert f'href="/courrier/{alerted[0].pk}/"' in page
+    assert f'href="/contacts/intervenants/{notary.pk}/"' in page
+    assert f'href="/courrier/dossier/{dossier.reference}/"' in page
+
+
 def test_the_direction_sees_every_alert(as_user, direction, alerted):
     response = as_user(direction).get(URL)
 
