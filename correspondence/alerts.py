@@ -539,18 +539,18 @@ def _send(outgoing: list[Outgoing], result: Delivery) -> None:
     try:
         smtp.open()
         for alert, messages in outgoing:
-            accepted, refusals = 0, []
+            accepted, refusals, temporary = 0, [], None
             for message in messages:
                 try:
                     smtp.send_messages([message])
                 except smtplib.SMTPRecipientsRefused as error:
                     if not mail.is_permanent(error):
-                        raise TransientEmailError(str(error)) from error
+                        temporary = temporary or error
                     refusals.append(mail.refusals_text(error))
                     continue
                 except smtplib.SMTPResponseException as error:
                     if not 500 <= error.smtp_code < 600:
-                        raise TransientEmailError(str(error)) from error
+                        temporary = temporary or error
                     refusals.append(
                         mail.refusal_text(
                             address=", ".join(message.to),
@@ -560,6 +560,12 @@ def _send(outgoing: list[Outgoing], result: Delivery) -> None:
                     )
                     continue
                 accepted += 1
+            if temporary is not None and not accepted:
+                # Nobody has it yet: the whole alert is retried, no copy twice.
+                raise TransientEmailError(str(temporary)) from temporary
+            # A temporary refusal once other members have their copy is recorded, not retried:
+            # a retry would send the same escalation again to every member who has it, for as
+            # long as one mailbox stays full.
             if not accepted:
                 result.refused[alert.pk] = "; ".join(refusals)
                 continue

@@ -196,6 +196,29 @@ def test_a_temporary_refusal_of_a_recipient_is_retried_not_recorded(smtp_server,
     assert alert.claimed_by == "task-1"  # kept for the retry
 
 
+def test_a_full_mailbox_of_one_director_does_not_resend_the_escalation_to_the_others(
+    smtp_server, item, direction, clock
+):
+    from accounts.roles import Role
+    from tests.factories import UserFactory
+
+    UserFactory(username="anne", email="anne@agence.example", roles=[Role.DIRECTION])
+    smtp_server.refused_addresses["anne@agence.example"] = "452 4.2.2 Boîte pleine"
+    ids = raise_alerts(clock.escalate_at)
+    escalation = Alert.objects.get(pk__in=ids, kind="escalation")
+
+    result = deliver([escalation.pk])
+
+    assert result.sent == [escalation.pk]
+    assert [m["To"] for m in smtp_server.messages] == ["paul@agence.example"]
+    escalation.refresh_from_db()
+    assert escalation.sent_at is not None and "anne@agence.example" in escalation.email_error
+    # Paul is not sent the same escalation again for as long as Anne's mailbox stays full.
+    assert deliver([escalation.pk], claimer="task-2").sent == []
+    assert alerts.undelivered_alert_ids(older_than=timedelta(0)) == []
+    assert len(smtp_server.messages) == 1
+
+
 def test_it_records_a_permanent_refusal_and_delivers_the_others(
     smtp_server, gestionnaire, other_gestionnaire, dossier, notary
 ):
