@@ -234,3 +234,23 @@ def test_it_documents_every_variable_it_reads_in_the_readme():
 
     assert len(read) > 50
     assert {name for name in read if f"`{name}`" not in readme} == set()
+
+
+def test_the_append_only_triggers_exist_on_sqlite_too(tmp_path):
+    """`make run` uses SQLite, which drops a table's triggers when a migration rebuilds it."""
+    result = run_django(
+        "from django.core.management import call_command\n"
+        "from django.db import connection\n"
+        "call_command('migrate', verbosity=0)\n"
+        "with connection.cursor() as cursor:\n"
+        "    cursor.execute(\"SELECT tbl_name, name FROM sqlite_master WHERE type = 'trigger'\")\n"
+        "    print(sorted(cursor.fetchall()))\n",
+        {"DEBUG": "true"},
+        tmp_path,
+    )
+
+    assert result.returncode == 0, result.stderr
+    triggers = result.stdout
+    assert "('correspondence_event', 'correspondence_event_no_update')" in triggers
+    assert "('correspondence_event', 'correspondence_event_no_delete')" in triggers
+    assert "'ged_document'" in triggers
