@@ -14,9 +14,10 @@ from django.contrib.contenttypes.models import ContentType
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.roles import Role, has_role
 from contacts.models import Client, Dossier, Intervenant
@@ -482,6 +483,12 @@ class ReplyDraft:
     recipient_email: str = ""
 
 
+TRACKING_NUMBER_TAKEN = gettext_noop(
+    "This tracking number is already recorded for another letter: each registered letter has "
+    "its own."
+)
+
+
 def _check_reply_tracking_number_unused(item: IncomingItem, tracking_number: str) -> None:
     """R6: a tracking number identifies one item of mail: our reply has its own."""
     if tracking_number == item.tracking_number:
@@ -497,14 +504,7 @@ def _check_reply_tracking_number_unused(item: IncomingItem, tracking_number: str
         Reply.objects.filter(tracking_number=tracking_number).exists()
         or IncomingItem.objects.filter(tracking_number=tracking_number).exists()
     ):
-        raise ValidationError(
-            {
-                "tracking_number": _(
-                    "This tracking number is already recorded for another letter: each "
-                    "registered letter has its own."
-                )
-            }
-        )
+        raise ValidationError({"tracking_number": _(TRACKING_NUMBER_TAKEN)})
 
 
 @transaction.atomic
@@ -576,7 +576,15 @@ def reply_send(*, item: IncomingItem, draft: ReplyDraft, by) -> Reply:
 
         reply.message_id = new_message_id()
     reply.full_clean()
-    reply.save()
+    try:
+        with transaction.atomic():
+            reply.save()
+    except IntegrityError as error:
+        # Two replies with one tracking number at the same moment both passed the checks above;
+        # the database's constraint decides, and the second one hears why (not a 500).
+        if "reply_unique_tracking_number" not in str(error):
+            raise
+        raise ValidationError({"tracking_number": _(TRACKING_NUMBER_TAKEN)}) from None
     ReplyAnswer.objects.bulk_create(
         ReplyAnswer(reply=reply, point=point, text=answers[point.pk]) for point in points
     )

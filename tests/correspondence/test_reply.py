@@ -257,6 +257,36 @@ def test_it_refuses_a_tracking_number_already_used_by_another_reply(gestionnaire
     assert Reply.objects.count() == 1
 
 
+def test_two_replies_racing_for_one_tracking_number_are_refused_in_french_not_500(
+    gestionnaire, dossier, notary, monkeypatch
+):
+    """Both passed the checks at the same moment: the database's constraint decides."""
+    first, second = (
+        register(gestionnaire, notary, dossier, registered=True, tracking_number=number)
+        for number in ("RR000000001FR", "RR000000002FR")
+    )
+
+    def draft(item):
+        return services.ReplyDraft(
+            via=Reply.Via.LETTER,
+            dated=timezone.localdate(),
+            answers=answers_for(item, "a", "b"),
+            registered=True,
+            tracking_number="1A00000000001",
+        )
+
+    services.reply_send(item=first, draft=draft(first), by=gestionnaire)
+    # The second request checked before the first one committed: its checks saw nothing.
+    monkeypatch.setattr(services, "_check_reply_tracking_number_unused", lambda *args: None)
+    monkeypatch.setattr(Reply, "validate_constraints", lambda self, exclude=None: None)
+
+    with pytest.raises(ValidationError, match="déjà enregistré pour une autre lettre"):
+        services.reply_send(item=second, draft=draft(second), by=gestionnaire)
+
+    second.refresh_from_db()
+    assert second.answered_at is None and Reply.objects.count() == 1
+
+
 def test_two_replies_never_share_a_tracking_number_in_the_database(gestionnaire, dossier, notary):
     from django.db import IntegrityError, transaction
 
