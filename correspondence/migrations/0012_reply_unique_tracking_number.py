@@ -2,19 +2,44 @@
 
 from django.conf import settings
 from django.db import migrations, models
+from django.db.models import Count
+
+
+def refuse_shared_tracking_numbers(apps, schema_editor):
+    """Stop with a readable message, rather than the constraint's error, when replies already
+    share a tracking number: a person must say which reply the number belongs to."""
+    Reply = apps.get_model("correspondence", "Reply")
+    shared = list(
+        Reply.objects.exclude(tracking_number="")
+        .values("tracking_number")
+        .annotate(n=Count("pk"))
+        .filter(n__gt=1)
+        .values_list("tracking_number", flat=True)[:20]
+    )
+    if shared:
+        raise RuntimeError(
+            "Several replies share these tracking numbers: "
+            + ", ".join(shared)
+            + ". Correct them (each registered letter has its own number), then migrate again."
+        )
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('correspondence', '0011_incomingitem_references'),
-        ('ged', '0002_role_permissions'),
+        ("correspondence", "0011_incomingitem_references"),
+        ("ged", "0002_role_permissions"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
+        migrations.RunPython(refuse_shared_tracking_numbers, migrations.RunPython.noop),
         migrations.AddConstraint(
-            model_name='reply',
-            constraint=models.UniqueConstraint(condition=models.Q(('tracking_number', ''), _negated=True), fields=('tracking_number',), name='reply_unique_tracking_number', violation_error_message='This tracking number is already recorded for another letter: each registered letter has its own.'),
+            model_name="reply",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("tracking_number", ""), _negated=True),
+                fields=("tracking_number",),
+                name="reply_unique_tracking_number",
+                violation_error_message="This tracking number is already recorded for another letter: each registered letter has its own.",
+            ),
         ),
     ]
