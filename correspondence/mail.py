@@ -97,17 +97,22 @@ def reply_headers(reply: Reply) -> dict[str, str]:
 
 
 def _mailbox_address(item) -> str:
-    """The address of the mailbox the item's email came in by ("" for an item registered by hand).
+    """The address of the item's mailbox: the one its email came in by, or the first one
+    configured for an item registered by hand ("" without mailboxes).
 
     With several mailboxes, the intervenant's answer to our reply must come back to the mailbox
-    that is read for this correspondence, where it threads; DEFAULT_FROM_EMAIL may be another.
-    The email channel links its messages to items (`inbound_message`); its settings are read
-    here rather than its modules imported, since it is the email channel that builds on this app.
+    that is read for this correspondence, where it threads and where our reply's copy is kept
+    (`email_channel.services._append_sent_copies` follows the same rule); DEFAULT_FROM_EMAIL may
+    be another. The email channel links its messages to items (`inbound_message`); its settings
+    are read here rather than its modules imported, since it is the email channel that builds on
+    this app.
     """
+    if not settings.MAILBOXES:
+        return ""
     try:
         name = item.inbound_message.mailbox.name
     except ObjectDoesNotExist:
-        return ""
+        return settings.MAILBOXES[0].address
     return next((box.address for box in settings.MAILBOXES if box.name == name), "")
 
 

@@ -827,10 +827,10 @@ def _append_sent_copies(session, mailbox, config: MailboxSettings, deadline) -> 
     from correspondence.models import Reply
 
     # Each mailbox keeps the replies to the emails it received; the replies to items registered
-    # by hand go to the first mailbox that keeps a Sent folder.
+    # by hand belong to the first mailbox configured, as their Reply-To does
+    # (`correspondence.mail._mailbox_address`).
     ours = Q(item__inbound_message__mailbox=mailbox)
-    keeping = [box.name for box in settings.MAILBOXES if box.sent_folder]
-    if keeping and keeping[0] == config.name:
+    if settings.MAILBOXES[0].name == config.name:
         ours |= Q(item__inbound_message=None)
     replies = (
         Reply.objects.filter(ours, via=Reply.Via.EMAIL, email_sent_at__isnull=False)
