@@ -233,24 +233,31 @@ def test_it_refuses_the_tracking_number_of_the_letter_received(gestionnaire, dos
     assert Reply.objects.count() == 0 and item.answered_at is None
 
 
-def test_it_refuses_a_tracking_number_already_used_by_another_reply(gestionnaire, dossier, notary):
+def _registered_reply_draft(item):
+    return services.ReplyDraft(
+        via=Reply.Via.LETTER,
+        dated=timezone.localdate(),
+        answers=answers_for(item, "a", "b"),
+        registered=True,
+        tracking_number="1A00000000001",
+    )
+
+
+@pytest.fixture
+def second_letter(gestionnaire, dossier, notary):
+    """Two registered letters; the first answered by a registered reply "1A00000000001"."""
     first, second = (
         register(gestionnaire, notary, dossier, registered=True, tracking_number=number)
         for number in ("RR000000001FR", "RR000000002FR")
     )
+    services.reply_send(item=first, draft=_registered_reply_draft(first), by=gestionnaire)
+    return second
 
-    def draft(item):
-        return services.ReplyDraft(
-            via=Reply.Via.LETTER,
-            dated=timezone.localdate(),
-            answers=answers_for(item, "a", "b"),
-            registered=True,
-            tracking_number="1A00000000001",
-        )
 
-    services.reply_send(item=first, draft=draft(first), by=gestionnaire)
+def test_it_refuses_a_tracking_number_already_used_by_another_reply(gestionnaire, second_letter):
+    second = second_letter
     with pytest.raises(ValidationError, match="déjà enregistré pour une autre lettre"):
-        services.reply_send(item=second, draft=draft(second), by=gestionnaire)
+        services.reply_send(item=second, draft=_registered_reply_draft(second), by=gestionnaire)
 
     second.refresh_from_db()
     assert second.answered_at is None
@@ -258,30 +265,16 @@ def test_it_refuses_a_tracking_number_already_used_by_another_reply(gestionnaire
 
 
 def test_two_replies_racing_for_one_tracking_number_are_refused_in_french_not_500(
-    gestionnaire, dossier, notary, monkeypatch
+    gestionnaire, second_letter, monkeypatch
 ):
     """Both passed the checks at the same moment: the database's constraint decides."""
-    first, second = (
-        register(gestionnaire, notary, dossier, registered=True, tracking_number=number)
-        for number in ("RR000000001FR", "RR000000002FR")
-    )
-
-    def draft(item):
-        return services.ReplyDraft(
-            via=Reply.Via.LETTER,
-            dated=timezone.localdate(),
-            answers=answers_for(item, "a", "b"),
-            registered=True,
-            tracking_number="1A00000000001",
-        )
-
-    services.reply_send(item=first, draft=draft(first), by=gestionnaire)
+    second = second_letter
     # The second request checked before the first one committed: its checks saw nothing.
     monkeypatch.setattr(services, "_check_reply_tracking_number_unused", lambda *args: None)
     monkeypatch.setattr(Reply, "validate_constraints", lambda self, exclude=None: None)
 
     with pytest.raises(ValidationError, match="déjà enregistré pour une autre lettre"):
-        services.reply_send(item=second, draft=draft(second), by=gestionnaire)
+        services.reply_send(item=second, draft=_registered_reply_draft(second), by=gestionnaire)
 
     second.refresh_from_db()
     assert second.answered_at is None and Reply.objects.count() == 1
